@@ -1,0 +1,252 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ValueType is the type an attribute's values must have.
+type ValueType uint8
+
+const (
+	TypeAny     ValueType = iota // any JSON value; attributes created on first write get this
+	TypeString                   // JSON string
+	TypeNumber                   // JSON number
+	TypeBoolean                  // JSON boolean
+	TypeDate                     // number of ms since the Unix epoch, or an RFC 3339 string, stored as the number
+	TypeJSON                     // any JSON value, object or array included
+	TypeRef                      // a link: a string holding the target entity's UUID
+)
+
+var valueTypeNames = [...]string{"any", "string", "number", "boolean", "date", "json", "ref"}
+
+func (t ValueType) String() string {
+	if int(t) < len(valueTypeNames) {
+		return valueTypeNames[t]
+	}
+	return fmt.Sprintf("ValueType(%d)", t)
+}
+
+// ParseValueType parses the names used in the schema and on the wire.
+func ParseValueType(s string) (ValueType, error) {
+	for i, n := range valueTypeNames {
+		if n == s {
+			return ValueType(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: value type %q", ErrInvalidAttr, s)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (t ValueType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (t *ValueType) UnmarshalText(b []byte) error {
+	v, err := ParseValueType(string(b))
+	*t = v
+	return err
+}
+
+// Cardinality says whether an entity holds one value of an attribute or many.
+type Cardinality uint8
+
+const (
+	CardinalityOne  Cardinality = iota // writing a value replaces the previous one
+	CardinalityMany                    // writing a value adds to the set
+)
+
+func (c Cardinality) String() string {
+	if c == CardinalityMany {
+		return "many"
+	}
+	return "one"
+}
+
+// ParseCardinality parses "one" or "many".
+func ParseCardinality(s string) (Cardinality, error) {
+	switch s {
+	case "one":
+		return CardinalityOne, nil
+	case "many":
+		return CardinalityMany, nil
+	}
+	return 0, fmt.Errorf("%w: cardinality %q", ErrInvalidAttr, s)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (c Cardinality) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (c *Cardinality) UnmarshalText(b []byte) error {
+	v, err := ParseCardinality(string(b))
+	*c = v
+	return err
+}
+
+// Attr is an attribute: a row of the attrs table. An attribute belongs to one
+// namespace (e.g. "todos") and has a label unique within it (e.g. "title").
+// Every namespace has an attribute labelled "id" whose triples hold each
+// entity's own id: they say which entities a namespace has.
+//
+// A ref attribute (Type == TypeRef) links an entity of Namespace to an entity
+// of RefNamespace; the link reads forward as Label and backward, from the
+// target, as ReverseLabel.
+type Attr struct {
+	ID              AttrID      `json:"id"`
+	Namespace       string      `json:"namespace"`
+	Label           string      `json:"label"`
+	Type            ValueType   `json:"value-type"`
+	Cardinality     Cardinality `json:"cardinality"`
+	Unique          bool        `json:"unique"`
+	Indexed         bool        `json:"indexed"`
+	RefNamespace    string      `json:"ref-namespace,omitempty"`
+	ReverseLabel    string      `json:"reverse-label,omitempty"`
+	OnDeleteCascade bool        `json:"on-delete-cascade,omitempty"`
+}
+
+// IDLabel is the label of the attribute every namespace has for its
+// entities' ids.
+const IDLabel = "id"
+
+// IsRef reports whether a is a link attribute.
+func (a *Attr) IsRef() bool { return a.Type == TypeRef }
+
+// Flags returns the indexes a triple of this attribute belongs to.
+func (a *Attr) Flags() IndexFlags {
+	var f IndexFlags
+	if a.Cardinality == CardinalityOne {
+		f |= FlagEA
+	}
+	if a.IsRef() {
+		f |= FlagEAV | FlagVAE
+	}
+	if a.Unique {
+		f |= FlagAV
+	}
+	if a.Unique || a.Indexed {
+		f |= FlagAVE
+	}
+	return f
+}
+
+// Validate checks that the definition is self-consistent.
+func (a *Attr) Validate() error {
+	switch {
+	case a.ID.IsZero():
+		return fmt.Errorf("%w: missing id", ErrInvalidAttr)
+	case !validName(a.Namespace):
+		return fmt.Errorf("%w: namespace %q", ErrInvalidAttr, a.Namespace)
+	case !validName(a.Label):
+		return fmt.Errorf("%w: label %q in %s", ErrInvalidAttr, a.Label, a.Namespace)
+	case a.Type > TypeRef:
+		return fmt.Errorf("%w: value type %d", ErrInvalidAttr, a.Type)
+	case a.Cardinality > CardinalityMany:
+		return fmt.Errorf("%w: cardinality %d", ErrInvalidAttr, a.Cardinality)
+	case a.IsRef() && (!validName(a.RefNamespace) || !validName(a.ReverseLabel)):
+		return fmt.Errorf("%w: link %s.%s needs ref-namespace and reverse-label", ErrInvalidAttr, a.Namespace, a.Label)
+	case !a.IsRef() && (a.RefNamespace != "" || a.ReverseLabel != "" || a.OnDeleteCascade):
+		return fmt.Errorf("%w: %s.%s is not a link but has link settings", ErrInvalidAttr, a.Namespace, a.Label)
+	case a.Label == IDLabel && (a.Type != TypeAny && a.Type != TypeString || a.Cardinality != CardinalityOne):
+		return fmt.Errorf("%w: %s.id must be a string of cardinality one", ErrInvalidAttr, a.Namespace)
+	}
+	return nil
+}
+
+// validName accepts the identifiers InstaQL can name: a letter or underscore,
+// then letters, digits, underscores or hyphens; "$" and "." are reserved by
+// the query language.
+func validName(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z':
+		case i > 0 && ('0' <= r && r <= '9' || r == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Check returns v as a's triples hold it, or an error wrapping ErrWrongType.
+// Dates given as RFC 3339 strings become milliseconds since the epoch; ref
+// values must be canonical UUID strings and are lower-cased.
+func (a *Attr) Check(v Value) (Value, error) {
+	wrong := func() (Value, error) {
+		return Value{}, fmt.Errorf("%w: %s.%s wants %s, got %s %s", ErrWrongType, a.Namespace, a.Label, a.Type, v.Kind(), v)
+	}
+	if a.Label == IDLabel {
+		id, ok := v.AsEntityID()
+		if !ok {
+			return Value{}, fmt.Errorf("%w: %s.id wants a uuid, got %s", ErrWrongType, a.Namespace, v)
+		}
+		return Ref(id), nil
+	}
+	switch a.Type {
+	case TypeAny, TypeJSON:
+		return v, nil
+	case TypeString:
+		if v.kind != KindString && v.kind != KindNull {
+			return wrong()
+		}
+	case TypeNumber:
+		if v.kind != KindNumber && v.kind != KindNull {
+			return wrong()
+		}
+	case TypeBoolean:
+		if v.kind != KindBool && v.kind != KindNull {
+			return wrong()
+		}
+	case TypeDate:
+		switch v.kind {
+		case KindNull, KindNumber:
+		case KindString:
+			t, err := time.Parse(time.RFC3339Nano, v.str)
+			if err != nil {
+				return wrong()
+			}
+			return Number(float64(t.UnixMilli())), nil
+		default:
+			return wrong()
+		}
+	case TypeRef:
+		id, ok := v.AsEntityID()
+		if !ok {
+			return wrong()
+		}
+		if s := id.String(); s != v.str {
+			return String(s), nil
+		}
+	}
+	return v, nil
+}
+
+// IndexFlags is the set of indexes a triple belongs to, as stored in the
+// triples table's flag columns and carried by changes.
+type IndexFlags uint8
+
+const (
+	FlagEA  IndexFlags = 1 << iota // cardinality one: at most one value per entity and attribute
+	FlagEAV                        // refs, forward
+	FlagAV                         // unique: at most one entity per attribute and value
+	FlagAVE                        // indexed or unique: ordered by value
+	FlagVAE                        // refs, reverse
+)
+
+// String lists the flags, e.g. "ea|ave".
+func (f IndexFlags) String() string {
+	names := []string{"ea", "eav", "av", "ave", "vae"}
+	var parts []string
+	for i, n := range names {
+		if f&(1<<i) != 0 {
+			parts = append(parts, n)
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "|")
+}

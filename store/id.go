@@ -1,0 +1,119 @@
+package store
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+)
+
+// EntityID is an entity's UUID. It is comparable and cheap to copy, so it
+// serves directly as a map key and inside btree items. The zero value is the
+// nil UUID, which no valid entity uses.
+type EntityID [16]byte
+
+// AttrID identifies an attribute. Attributes are UUIDs like entities.
+type AttrID = EntityID
+
+// NewEntityID returns a random (version 4) UUID read from r. The store does no
+// IO of its own: callers pass crypto/rand.Reader or a seeded source in tests.
+func NewEntityID(r io.Reader) (EntityID, error) {
+	var id EntityID
+	if _, err := io.ReadFull(r, id[:]); err != nil {
+		return EntityID{}, fmt.Errorf("new entity id: %w", err)
+	}
+	id[6] = (id[6] & 0x0f) | 0x40
+	id[8] = (id[8] & 0x3f) | 0x80
+	return id, nil
+}
+
+// ParseEntityID parses the canonical 36-character form
+// (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), in either case.
+func ParseEntityID(s string) (EntityID, error) {
+	var id EntityID
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return id, fmt.Errorf("%w: %q", ErrInvalidID, s)
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if s[i] == '-' {
+			i++
+			continue
+		}
+		hi, ok1 := fromHex(s[i])
+		lo, ok2 := fromHex(s[i+1])
+		if !ok1 || !ok2 {
+			return EntityID{}, fmt.Errorf("%w: %q", ErrInvalidID, s)
+		}
+		id[j] = hi<<4 | lo
+		j++
+		i += 2
+	}
+	return id, nil
+}
+
+// MustParseEntityID is ParseEntityID for constants in tests and examples; it
+// panics on a malformed id.
+func MustParseEntityID(s string) EntityID {
+	id, err := ParseEntityID(s)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// String returns the canonical lower-case form.
+func (id EntityID) String() string {
+	var b [36]byte
+	hex.Encode(b[0:8], id[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], id[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], id[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], id[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:36], id[10:16])
+	return string(b[:])
+}
+
+// IsZero reports whether id is the nil UUID.
+func (id EntityID) IsZero() bool { return id == EntityID{} }
+
+// Compare orders ids bytewise, which is also the order of their canonical
+// strings and of Postgres's uuid type.
+func (id EntityID) Compare(o EntityID) int {
+	for i := range id {
+		if id[i] != o[i] {
+			if id[i] < o[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (id EntityID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (id *EntityID) UnmarshalText(b []byte) error {
+	v, err := ParseEntityID(string(b))
+	if err != nil {
+		return err
+	}
+	*id = v
+	return nil
+}

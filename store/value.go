@@ -1,0 +1,328 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Kind is the JSON type of a [Value]. The constants are declared in the
+// order of the value order: every null sorts before every boolean, every
+// boolean before every number, and so on.
+type Kind uint8
+
+const (
+	KindNull   Kind = iota // JSON null
+	KindBool               // false < true
+	KindNumber             // float64, numeric order
+	KindString             // bytewise (UTF-8 code point) order, like COLLATE "C"
+	KindJSON               // an object or array, ordered by its canonical text
+)
+
+var kindNames = [...]string{"null", "boolean", "number", "string", "json"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", k)
+}
+
+// Value is one JSON value held by a triple. It is immutable and comparable
+// with ==, which agrees with [Compare] (== is true exactly when Compare is 0),
+// so values serve directly as map keys and btree key parts.
+//
+// The value order, used by every index, by order-by, ranges and cursors, is
+// total: first by [Kind] (null < boolean < number < string < json), then
+// within a kind: false < true; numbers numerically; strings bytewise; objects
+// and arrays by their canonical JSON text bytewise. Refs are strings holding
+// the canonical lower-case UUID, so they order as strings. Dates are
+// normalised to numbers (milliseconds since the Unix epoch) when written
+// through an attribute of type date (see [Attr.Check]).
+type Value struct {
+	kind Kind
+	num  float64 // KindNumber; KindBool: 0 or 1
+	str  string  // KindString; KindJSON: canonical JSON text
+}
+
+// Null is the JSON null value.
+func Null() Value { return Value{} }
+
+// Bool returns a boolean value.
+func Bool(b bool) Value {
+	if b {
+		return Value{kind: KindBool, num: 1}
+	}
+	return Value{kind: KindBool}
+}
+
+// Number returns a number value. NaN and infinities have no JSON form and no
+// place in the value order; use [NumberOK] where the input is untrusted.
+// Number panics on them.
+func Number(f float64) Value {
+	v, err := NumberOK(f)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// NumberOK is Number that reports NaN and infinities as ErrInvalidValue.
+func NumberOK(f float64) (Value, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return Value{}, fmt.Errorf("%w: number %v", ErrInvalidValue, f)
+	}
+	if f == 0 {
+		f = 0 // fold -0 into 0 so == agrees with the order
+	}
+	return Value{kind: KindNumber, num: f}, nil
+}
+
+// String returns a string value.
+func String(s string) Value { return Value{kind: KindString, str: s} }
+
+// Ref returns the value a ref attribute holds for a link to id.
+func Ref(id EntityID) Value { return String(id.String()) }
+
+// Kind returns the value's JSON type.
+func (v Value) Kind() Kind { return v.kind }
+
+// IsNull reports whether v is JSON null.
+func (v Value) IsNull() bool { return v.kind == KindNull }
+
+// AsBool returns the boolean and whether v is one.
+func (v Value) AsBool() (bool, bool) { return v.num == 1, v.kind == KindBool }
+
+// AsNumber returns the number and whether v is one.
+func (v Value) AsNumber() (float64, bool) { return v.num, v.kind == KindNumber }
+
+// AsString returns the string and whether v is one.
+func (v Value) AsString() (string, bool) { return v.str, v.kind == KindString }
+
+// AsEntityID returns the entity a ref value points at, and whether v is a
+// string holding a canonical UUID.
+func (v Value) AsEntityID() (EntityID, bool) {
+	if v.kind != KindString {
+		return EntityID{}, false
+	}
+	id, err := ParseEntityID(v.str)
+	return id, err == nil
+}
+
+// Compare returns -1, 0 or +1 as a sorts before, with or after b in the value
+// order documented on [Value].
+func Compare(a, b Value) int {
+	if a.kind != b.kind {
+		if a.kind < b.kind {
+			return -1
+		}
+		return 1
+	}
+	switch a.kind {
+	case KindNull:
+		return 0
+	case KindBool, KindNumber:
+		switch {
+		case a.num < b.num:
+			return -1
+		case a.num > b.num:
+			return 1
+		}
+		return 0
+	default:
+		return strings.Compare(a.str, b.str)
+	}
+}
+
+// Less reports whether a sorts before b.
+func Less(a, b Value) bool { return Compare(a, b) < 0 }
+
+// ParseValue decodes one JSON value. Objects and arrays are kept in canonical
+// form (object keys sorted, no insignificant space, numbers as Go formats
+// float64), so equal JSON gives equal values.
+func ParseValue(data []byte) (Value, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return Value{}, fmt.Errorf("%w: %v", ErrInvalidValue, err)
+	}
+	if dec.More() {
+		return Value{}, fmt.Errorf("%w: trailing data after JSON value", ErrInvalidValue)
+	}
+	if _, err := dec.Token(); err == nil {
+		return Value{}, fmt.Errorf("%w: trailing data after JSON value", ErrInvalidValue)
+	}
+	return FromAny(x)
+}
+
+// FromAny converts a decoded JSON value (nil, bool, float64, json.Number,
+// string, map[string]any, []any, and the other Go numeric types) into a
+// Value.
+func FromAny(x any) (Value, error) {
+	switch t := x.(type) {
+	case nil:
+		return Null(), nil
+	case bool:
+		return Bool(t), nil
+	case float64:
+		return NumberOK(t)
+	case float32:
+		return NumberOK(float64(t))
+	case int:
+		return NumberOK(float64(t))
+	case int64:
+		return NumberOK(float64(t))
+	case int32:
+		return NumberOK(float64(t))
+	case uint64:
+		return NumberOK(float64(t))
+	case json.Number:
+		f, err := strconv.ParseFloat(string(t), 64)
+		if err != nil {
+			return Value{}, fmt.Errorf("%w: number %s", ErrInvalidValue, t)
+		}
+		return NumberOK(f)
+	case string:
+		return String(t), nil
+	case Value:
+		return t, nil
+	case map[string]any, []any:
+		canon, err := canonicalJSON(t)
+		if err != nil {
+			return Value{}, err
+		}
+		return Value{kind: KindJSON, str: string(canon)}, nil
+	}
+	return Value{}, fmt.Errorf("%w: unsupported Go type %T", ErrInvalidValue, x)
+}
+
+// canonicalJSON encodes an object or array with sorted keys and numbers
+// normalised through float64, rejecting what JSON cannot carry.
+func canonicalJSON(x any) ([]byte, error) {
+	norm, err := normalise(x)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(norm); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidValue, err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+func normalise(x any) (any, error) {
+	switch t := x.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			n, err := normalise(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = n
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			n, err := normalise(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case json.Number:
+		f, err := strconv.ParseFloat(string(t), 64)
+		if err != nil || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%w: number %s", ErrInvalidValue, t)
+		}
+		if f == 0 {
+			f = 0
+		}
+		return f, nil
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return nil, fmt.Errorf("%w: number %v", ErrInvalidValue, t)
+		}
+		if t == 0 {
+			t = 0
+		}
+		return t, nil
+	case Value:
+		return t.Any(), nil
+	}
+	return x, nil
+}
+
+// Any returns v as the Go value encoding/json would decode it into: nil,
+// bool, float64, string, map[string]any or []any. Objects and arrays are
+// decoded afresh on each call, so the caller owns the result.
+func (v Value) Any() any {
+	switch v.kind {
+	case KindBool:
+		return v.num == 1
+	case KindNumber:
+		return v.num
+	case KindString:
+		return v.str
+	case KindJSON:
+		var x any
+		if err := json.Unmarshal([]byte(v.str), &x); err != nil {
+			panic("store: corrupt canonical JSON in value: " + err.Error())
+		}
+		return x
+	}
+	return nil
+}
+
+// AppendJSON appends v's canonical JSON text to dst.
+func (v Value) AppendJSON(dst []byte) []byte {
+	switch v.kind {
+	case KindNull:
+		return append(dst, "null"...)
+	case KindBool:
+		if v.num == 1 {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case KindNumber:
+		// The same format as encoding/json, so a number reads the same
+		// alone and inside an object.
+		f := byte('f')
+		if a := math.Abs(v.num); a != 0 && (a < 1e-6 || a >= 1e21) {
+			f = 'e'
+		}
+		return strconv.AppendFloat(dst, v.num, f, -1, 64)
+	case KindString:
+		b, _ := json.Marshal(v.str) // a Go string always encodes
+		return append(dst, b...)
+	default:
+		return append(dst, v.str...)
+	}
+}
+
+// MarshalJSON implements json.Marshaler with the canonical text.
+func (v Value) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil), nil }
+
+// UnmarshalJSON implements json.Unmarshaler; see [ParseValue].
+func (v *Value) UnmarshalJSON(b []byte) error {
+	x, err := ParseValue(b)
+	if err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}
+
+// GoString shows the value as JSON in test failures.
+func (v Value) GoString() string { return string(v.AppendJSON(nil)) }
+
+// String returns the canonical JSON text.
+func (v Value) String() string { return string(v.AppendJSON(nil)) }
