@@ -14,7 +14,7 @@ const (
 	TypeString                   // JSON string
 	TypeNumber                   // JSON number
 	TypeBoolean                  // JSON boolean
-	TypeDate                     // number of ms since the Unix epoch, or an RFC 3339 string, stored as the number
+	TypeDate                     // number of ms since the Unix epoch, or an RFC 3339 or YYYY-MM-DD string, stored as the number
 	TypeJSON                     // any JSON value, object or array included
 	TypeRef                      // a link: a string holding the target entity's UUID
 )
@@ -145,6 +145,8 @@ func (a *Attr) Validate() error {
 		return fmt.Errorf("%w: cardinality %d", ErrInvalidAttr, a.Cardinality)
 	case a.IsRef() && (!validName(a.RefNamespace) || !validName(a.ReverseLabel)):
 		return fmt.Errorf("%w: link %s.%s needs ref-namespace and reverse-label", ErrInvalidAttr, a.Namespace, a.Label)
+	case a.IsRef() && a.ReverseLabel == IDLabel:
+		return fmt.Errorf("%w: link %s.%s cannot read back as %s.id", ErrInvalidAttr, a.Namespace, a.Label, a.RefNamespace)
 	case !a.IsRef() && (a.RefNamespace != "" || a.ReverseLabel != "" || a.OnDeleteCascade):
 		return fmt.Errorf("%w: %s.%s is not a link but has link settings", ErrInvalidAttr, a.Namespace, a.Label)
 	case a.Label == IDLabel && (a.Type != TypeAny && a.Type != TypeString || a.Cardinality != CardinalityOne):
@@ -179,11 +181,11 @@ func (a *Attr) Check(v Value) (Value, error) {
 		return Value{}, fmt.Errorf("%w: %s.%s wants %s, got %s %s", ErrWrongType, a.Namespace, a.Label, a.Type, v.Kind(), v)
 	}
 	if a.Label == IDLabel {
-		id, ok := v.AsEntityID()
+		r, ok := canonicalRef(v)
 		if !ok {
 			return Value{}, fmt.Errorf("%w: %s.id wants a uuid, got %s", ErrWrongType, a.Namespace, v)
 		}
-		return Ref(id), nil
+		return r, nil
 	}
 	switch a.Type {
 	case TypeAny, TypeJSON:
@@ -206,22 +208,39 @@ func (a *Attr) Check(v Value) (Value, error) {
 		case KindString:
 			t, err := time.Parse(time.RFC3339Nano, v.str)
 			if err != nil {
-				return wrong()
+				// A bare date is midnight UTC, as JavaScript's Date reads it.
+				if t, err = time.Parse(time.DateOnly, v.str); err != nil {
+					return wrong()
+				}
 			}
 			return Number(float64(t.UnixMilli())), nil
 		default:
 			return wrong()
 		}
 	case TypeRef:
-		id, ok := v.AsEntityID()
+		r, ok := canonicalRef(v)
 		if !ok {
 			return wrong()
 		}
-		if s := id.String(); s != v.str {
-			return String(s), nil
-		}
+		return r, nil
 	}
 	return v, nil
+}
+
+// canonicalRef returns the ref value for the UUID string v holds, in
+// canonical lower-case form; v itself when it already is, which saves an
+// allocation per triple when loading.
+func canonicalRef(v Value) (Value, bool) {
+	id, ok := v.AsEntityID()
+	if !ok {
+		return Value{}, false
+	}
+	for i := 0; i < len(v.str); i++ {
+		if c := v.str[i]; 'A' <= c && c <= 'F' {
+			return Ref(id), true
+		}
+	}
+	return v, true
 }
 
 // IndexFlags is the set of indexes a triple belongs to, as stored in the

@@ -33,4 +33,16 @@ var (
 	// ErrInvalidAttr is returned for an attribute definition that is not
 	// self-consistent (a ref without a target, a duplicate label, ...).
 	ErrInvalidAttr = errors.New("store: invalid attribute")
+
+	// ErrInvalidLookup is returned for a lookup through an attribute that is
+	// not unique, or of another namespace than the entity it addresses.
+	ErrInvalidLookup = errors.New("store: invalid lookup")
+
+	// ErrCardinality is returned when triples would give an entity several
+	// values of a cardinality-one attribute.
+	ErrCardinality = errors.New("store: cardinality violation")
+
+	// ErrBrokenInvariant is returned by [Snapshot.CheckInvariants] when the
+	// indexes disagree with each other or with the attributes.
+	ErrBrokenInvariant = errors.New("store: broken invariant")
 )

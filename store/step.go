@@ -19,7 +19,7 @@ const (
 	OpDeleteAttr      StepOp = "delete-attr"       // remove an attribute and all its triples
 )
 
-// Mode says what add-triple expects of the entity.
+// Mode says what add-triple and deep-merge-triple expect of the entity.
 type Mode uint8
 
 const (
@@ -37,30 +37,55 @@ func (m Mode) String() string {
 	return fmt.Sprintf("Mode(%d)", m)
 }
 
+// LookupRef addresses an entity by the value V of one of its unique
+// attributes A instead of by id, so a client can write to "the user whose
+// email is x" without knowing the id. [Snapshot.Apply] resolves it through
+// the AVE index; see there for what happens when no entity holds V.
+type LookupRef struct {
+	A AttrID
+	V Value
+}
+
+func (l LookupRef) String() string { return fmt.Sprintf("[%s %s]", l.A, l.V) }
+
 // Step is one tx-step: the unit clients send and every side applies. Which
 // fields are set depends on Op:
 //
-//	add-triple, deep-merge-triple, retract-triple: E, A, V (Mode for add-triple)
-//	delete-entity: E, Namespace
-//	add-attr, update-attr: Attr
+//	add-triple, deep-merge-triple, retract-triple: E or Lookup, A, V or ValueLookup
+//	    (Mode for add-triple and deep-merge-triple)
+//	delete-entity: E or Lookup, Namespace
+//	add-attr, update-attr: Attr (and A = Attr.ID)
 //	delete-attr: A
 //
-// On the wire a step is a JSON array, as InstantDB's are:
+// Lookup, when set, replaces E: the step's entity is the one the lookup
+// resolves to. ValueLookup, when set, replaces V on add-triple and
+// retract-triple of a ref attribute (or of the id attribute): the value is a
+// link to the entity it resolves to.
+//
+// On the wire a step is a JSON array, as InstantDB's are. The entity
+// position holds either the id or a lookup pair ["<attr-id>", <value>]:
 //
 //	["add-triple", "<e>", "<a>", <v>]            (mode upsert)
 //	["add-triple", "<e>", "<a>", <v>, {"mode": "create"}]
-//	["deep-merge-triple", "<e>", "<a>", {...}]
-//	["retract-triple", "<e>", "<a>", <v>]
+//	["add-triple", ["<la>", <lv>], "<a>", <v>]
+//	["add-triple", "<e>", "<a>", ["<la>", <lv>], {"value-lookup": true}]
+//	["deep-merge-triple", "<e>", "<a>", {...}]   (options: mode)
+//	["retract-triple", "<e>", "<a>", <v>]        (options: value-lookup)
 //	["delete-entity", "<e>", "<namespace>"]
 //	["add-attr", {attr}]   ["update-attr", {attr}]   ["delete-attr", "<a>"]
+//
+// A JSON array is also a legal value, so a lookup in the value position is
+// marked by the "value-lookup" option rather than guessed from its shape.
 type Step struct {
-	Op        StepOp
-	E         EntityID
-	A         AttrID
-	V         Value
-	Mode      Mode
-	Namespace string
-	Attr      Attr
+	Op          StepOp
+	E           EntityID
+	Lookup      *LookupRef
+	A           AttrID
+	V           Value
+	ValueLookup *LookupRef
+	Mode        Mode
+	Namespace   string
+	Attr        Attr
 }
 
 // StepError names the step of a batch that could not be decoded or applied.
@@ -79,24 +104,87 @@ func (e *StepError) Error() string {
 
 func (e *StepError) Unwrap() error { return e.Err }
 
-// MarshalJSON encodes the step as its wire array.
-func (s Step) MarshalJSON() ([]byte, error) {
+// stepOptions is the optional last element of a triple step.
+type stepOptions struct {
+	Mode        string `json:"mode,omitempty"`
+	ValueLookup bool   `json:"value-lookup,omitempty"`
+}
+
+// Encode appends the step's wire array to dst.
+func (s Step) Encode(dst []byte) ([]byte, error) {
+	dst = append(dst, '[')
+	dst = appendJSONString(dst, string(s.Op))
 	switch s.Op {
 	case OpAddTriple, OpDeepMergeTriple, OpRetractTriple:
-		arr := []any{s.Op, s.E, s.A, s.V}
-		if s.Op == OpAddTriple && s.Mode != ModeUpsert {
-			arr = append(arr, map[string]string{"mode": s.Mode.String()})
+		dst = append(dst, ',')
+		dst = appendEntity(dst, s.E, s.Lookup)
+		dst = append(dst, ',', '"')
+		dst = append(dst, s.A.String()...)
+		dst = append(dst, '"', ',')
+		if s.ValueLookup != nil {
+			if s.Op == OpDeepMergeTriple {
+				return nil, fmt.Errorf("%w: deep-merge-triple takes no value lookup", ErrMalformedStep)
+			}
+			dst = appendLookup(dst, *s.ValueLookup)
+		} else {
+			dst = s.V.AppendJSON(dst)
 		}
-		return json.Marshal(arr)
+		var opts stepOptions
+		if s.Mode != ModeUpsert {
+			if s.Op == OpRetractTriple || s.Mode > ModeUpdate {
+				return nil, fmt.Errorf("%w: %s with mode %s", ErrMalformedStep, s.Op, s.Mode)
+			}
+			opts.Mode = s.Mode.String()
+		}
+		opts.ValueLookup = s.ValueLookup != nil
+		if opts != (stepOptions{}) {
+			b, _ := json.Marshal(opts) // a struct of a string and a bool always encodes
+			dst = append(dst, ',')
+			dst = append(dst, b...)
+		}
 	case OpDeleteEntity:
-		return json.Marshal([]any{s.Op, s.E, s.Namespace})
+		dst = append(dst, ',')
+		dst = appendEntity(dst, s.E, s.Lookup)
+		dst = append(dst, ',')
+		dst = appendJSONString(dst, s.Namespace)
 	case OpAddAttr, OpUpdateAttr:
-		return json.Marshal([]any{s.Op, s.Attr})
+		b, err := json.Marshal(s.Attr)
+		if err != nil {
+			return nil, fmt.Errorf("encode attr: %w", err)
+		}
+		dst = append(dst, ',')
+		dst = append(dst, b...)
 	case OpDeleteAttr:
-		return json.Marshal([]any{s.Op, s.A})
+		dst = append(dst, ',', '"')
+		dst = append(dst, s.A.String()...)
+		dst = append(dst, '"')
+	default:
+		return nil, fmt.Errorf("%w: unknown op %q", ErrMalformedStep, s.Op)
 	}
-	return nil, fmt.Errorf("%w: unknown op %q", ErrMalformedStep, s.Op)
+	return append(dst, ']'), nil
 }
+
+func appendJSONString(dst []byte, s string) []byte { return String(s).AppendJSON(dst) }
+
+func appendEntity(dst []byte, e EntityID, l *LookupRef) []byte {
+	if l != nil {
+		return appendLookup(dst, *l)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, e.String()...)
+	return append(dst, '"')
+}
+
+func appendLookup(dst []byte, l LookupRef) []byte {
+	dst = append(dst, '[', '"')
+	dst = append(dst, l.A.String()...)
+	dst = append(dst, '"', ',')
+	dst = l.V.AppendJSON(dst)
+	return append(dst, ']')
+}
+
+// MarshalJSON encodes the step as its wire array.
+func (s Step) MarshalJSON() ([]byte, error) { return s.Encode(nil) }
 
 // UnmarshalJSON decodes a wire array, checking its shape (not whether the
 // entity or attribute exists: applying does that). It keeps nothing of b.
@@ -112,78 +200,24 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(arr[0], &op); err != nil {
 		return fmt.Errorf("%w: op must be a string", ErrMalformedStep)
 	}
+	d := stepDecoder{op: op, arr: arr}
 	out := Step{Op: op}
-	argc := func(min, max int) error {
-		if n := len(arr) - 1; n < min || n > max {
-			return fmt.Errorf("%w: %s takes %d to %d arguments, got %d", ErrMalformedStep, op, min, max, n)
-		}
-		return nil
-	}
-	id := func(i int, what string) (EntityID, error) {
-		var s string
-		if err := json.Unmarshal(arr[i], &s); err != nil {
-			return EntityID{}, fmt.Errorf("%w: %s %s must be a uuid string", ErrMalformedStep, op, what)
-		}
-		v, err := ParseEntityID(s)
-		if err != nil {
-			return EntityID{}, fmt.Errorf("%w: %s %s: %v", ErrMalformedStep, op, what, err)
-		}
-		return v, nil
-	}
 	var err error
 	switch op {
 	case OpAddTriple, OpDeepMergeTriple, OpRetractTriple:
-		max := 3
-		if op == OpAddTriple {
-			max = 4
-		}
-		if err = argc(3, max); err != nil {
-			return err
-		}
-		if out.E, err = id(1, "entity"); err != nil {
-			return err
-		}
-		if out.A, err = id(2, "attribute"); err != nil {
-			return err
-		}
-		if out.V, err = ParseValue(arr[3]); err != nil {
-			return fmt.Errorf("%w: %s value: %v", ErrMalformedStep, op, err)
-		}
-		if op == OpDeepMergeTriple && out.V.Kind() != KindJSON {
-			return fmt.Errorf("%w: deep-merge-triple value must be an object", ErrMalformedStep)
-		}
-		if len(arr) == 5 {
-			var opts struct {
-				Mode string `json:"mode"`
-			}
-			dec := json.NewDecoder(bytes.NewReader(arr[4]))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&opts); err != nil {
-				return fmt.Errorf("%w: add-triple options: %v", ErrMalformedStep, err)
-			}
-			switch opts.Mode {
-			case "", "upsert":
-				out.Mode = ModeUpsert
-			case "create":
-				out.Mode = ModeCreate
-			case "update":
-				out.Mode = ModeUpdate
-			default:
-				return fmt.Errorf("%w: add-triple mode %q", ErrMalformedStep, opts.Mode)
-			}
-		}
+		err = d.triple(&out)
 	case OpDeleteEntity:
-		if err = argc(2, 2); err != nil {
+		if err = d.argc(2, 2); err != nil {
 			return err
 		}
-		if out.E, err = id(1, "entity"); err != nil {
+		if out.E, out.Lookup, err = d.entity(1); err != nil {
 			return err
 		}
 		if err := json.Unmarshal(arr[2], &out.Namespace); err != nil || !validName(out.Namespace) {
 			return fmt.Errorf("%w: delete-entity namespace must be a name", ErrMalformedStep)
 		}
 	case OpAddAttr, OpUpdateAttr:
-		if err = argc(1, 1); err != nil {
+		if err = d.argc(1, 1); err != nil {
 			return err
 		}
 		dec := json.NewDecoder(bytes.NewReader(arr[1]))
@@ -196,16 +230,129 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 		}
 		out.A = out.Attr.ID
 	case OpDeleteAttr:
-		if err = argc(1, 1); err != nil {
+		if err = d.argc(1, 1); err != nil {
 			return err
 		}
-		if out.A, err = id(1, "attribute"); err != nil {
-			return err
-		}
+		out.A, err = d.id(1, "attribute")
 	default:
 		return fmt.Errorf("%w: unknown op %q", ErrMalformedStep, op)
 	}
+	if err != nil {
+		return err
+	}
 	*s = out
+	return nil
+}
+
+// stepDecoder holds one wire array while UnmarshalJSON takes it apart.
+type stepDecoder struct {
+	op  StepOp
+	arr []json.RawMessage
+}
+
+func (d *stepDecoder) argc(lo, hi int) error {
+	if n := len(d.arr) - 1; n < lo || n > hi {
+		return fmt.Errorf("%w: %s takes %d to %d arguments, got %d", ErrMalformedStep, d.op, lo, hi, n)
+	}
+	return nil
+}
+
+func (d *stepDecoder) id(i int, what string) (EntityID, error) {
+	var s string
+	if err := json.Unmarshal(d.arr[i], &s); err != nil {
+		return EntityID{}, fmt.Errorf("%w: %s %s must be a uuid string", ErrMalformedStep, d.op, what)
+	}
+	v, err := ParseEntityID(s)
+	if err != nil {
+		return EntityID{}, fmt.Errorf("%w: %s %s: %v", ErrMalformedStep, d.op, what, err)
+	}
+	return v, nil
+}
+
+// entity decodes an entity position: an id string or a lookup pair.
+func (d *stepDecoder) entity(i int) (EntityID, *LookupRef, error) {
+	if l, ok, err := d.lookup(i, "entity"); ok {
+		return EntityID{}, l, err
+	}
+	e, err := d.id(i, "entity")
+	return e, nil, err
+}
+
+// lookup decodes ["<attr-id>", <value>] at position i. ok is false when the
+// element is not a JSON array at all.
+func (d *stepDecoder) lookup(i int, what string) (*LookupRef, bool, error) {
+	raw := bytes.TrimLeft(d.arr[i], " \t\r\n")
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil, false, nil
+	}
+	var pair []json.RawMessage
+	if err := json.Unmarshal(raw, &pair); err != nil || len(pair) != 2 {
+		return nil, true, fmt.Errorf("%w: %s %s lookup must be [attr-id, value]", ErrMalformedStep, d.op, what)
+	}
+	sub := stepDecoder{op: d.op, arr: pair}
+	a, err := sub.id(0, what+" lookup attribute")
+	if err != nil {
+		return nil, true, err
+	}
+	v, err := ParseValue(pair[1])
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: %s %s lookup value: %v", ErrMalformedStep, d.op, what, err)
+	}
+	return &LookupRef{A: a, V: v}, true, nil
+}
+
+func (d *stepDecoder) triple(out *Step) error {
+	if err := d.argc(3, 4); err != nil {
+		return err
+	}
+	var err error
+	if out.E, out.Lookup, err = d.entity(1); err != nil {
+		return err
+	}
+	if out.A, err = d.id(2, "attribute"); err != nil {
+		return err
+	}
+	var opts stepOptions
+	if len(d.arr) == 5 {
+		dec := json.NewDecoder(bytes.NewReader(d.arr[4]))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opts); err != nil {
+			return fmt.Errorf("%w: %s options: %v", ErrMalformedStep, d.op, err)
+		}
+	}
+	switch opts.Mode {
+	case "", "upsert":
+		out.Mode = ModeUpsert
+	case "create":
+		out.Mode = ModeCreate
+	case "update":
+		out.Mode = ModeUpdate
+	default:
+		return fmt.Errorf("%w: %s mode %q", ErrMalformedStep, d.op, opts.Mode)
+	}
+	if d.op == OpRetractTriple && opts.Mode != "" {
+		return fmt.Errorf("%w: retract-triple takes no mode", ErrMalformedStep)
+	}
+	if opts.ValueLookup {
+		if d.op == OpDeepMergeTriple {
+			return fmt.Errorf("%w: deep-merge-triple takes no value lookup", ErrMalformedStep)
+		}
+		l, ok, err := d.lookup(3, "value")
+		if !ok {
+			err = fmt.Errorf("%w: %s value lookup must be [attr-id, value]", ErrMalformedStep, d.op)
+		}
+		if err != nil {
+			return err
+		}
+		out.ValueLookup = l
+		return nil
+	}
+	if out.V, err = ParseValue(d.arr[3]); err != nil {
+		return fmt.Errorf("%w: %s value: %v", ErrMalformedStep, d.op, err)
+	}
+	if d.op == OpDeepMergeTriple && out.V.Kind() != KindJSON {
+		return fmt.Errorf("%w: deep-merge-triple value must be an object or array", ErrMalformedStep)
+	}
 	return nil
 }
 
@@ -223,4 +370,19 @@ func DecodeSteps(b []byte) ([]Step, error) {
 		}
 	}
 	return steps, nil
+}
+
+// EncodeSteps appends the JSON array of steps to dst.
+func EncodeSteps(dst []byte, steps []Step) ([]byte, error) {
+	dst = append(dst, '[')
+	for i, s := range steps {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = s.Encode(dst); err != nil {
+			return nil, &StepError{Index: i, Op: s.Op, Err: err}
+		}
+	}
+	return append(dst, ']'), nil
 }

@@ -150,44 +150,25 @@ func ParseValue(data []byte) (Value, error) {
 	if err := dec.Decode(&x); err != nil {
 		return Value{}, fmt.Errorf("%w: %v", ErrInvalidValue, err)
 	}
-	if dec.More() {
-		return Value{}, fmt.Errorf("%w: trailing data after JSON value", ErrInvalidValue)
-	}
-	if _, err := dec.Token(); err == nil {
-		return Value{}, fmt.Errorf("%w: trailing data after JSON value", ErrInvalidValue)
+	// Only JSON whitespace may follow. (dec.More and dec.Token let a stray
+	// closing bracket through: "1 ]" decoded as 1.)
+	for _, c := range data[dec.InputOffset():] {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return Value{}, fmt.Errorf("%w: trailing data after JSON value", ErrInvalidValue)
+		}
 	}
 	return FromAny(x)
 }
 
 // FromAny converts a decoded JSON value (nil, bool, float64, json.Number,
 // string, map[string]any, []any, and the other Go numeric types) into a
-// Value.
+// Value. Any other Go value (a struct, []string, an [EntityID], ...) goes
+// through encoding/json first, so FromAny(x) equals ParseValue of x's JSON.
 func FromAny(x any) (Value, error) {
+	if v, ok, err := fromScalar(x); ok {
+		return v, err
+	}
 	switch t := x.(type) {
-	case nil:
-		return Null(), nil
-	case bool:
-		return Bool(t), nil
-	case float64:
-		return NumberOK(t)
-	case float32:
-		return NumberOK(float64(t))
-	case int:
-		return NumberOK(float64(t))
-	case int64:
-		return NumberOK(float64(t))
-	case int32:
-		return NumberOK(float64(t))
-	case uint64:
-		return NumberOK(float64(t))
-	case json.Number:
-		f, err := strconv.ParseFloat(string(t), 64)
-		if err != nil {
-			return Value{}, fmt.Errorf("%w: number %s", ErrInvalidValue, t)
-		}
-		return NumberOK(f)
-	case string:
-		return String(t), nil
 	case Value:
 		return t, nil
 	case map[string]any, []any:
@@ -197,7 +178,67 @@ func FromAny(x any) (Value, error) {
 		}
 		return Value{kind: KindJSON, str: string(canon)}, nil
 	}
-	return Value{}, fmt.Errorf("%w: unsupported Go type %T", ErrInvalidValue, x)
+	b, err := json.Marshal(x)
+	if err != nil {
+		return Value{}, fmt.Errorf("%w: %T: %v", ErrInvalidValue, x, err)
+	}
+	return ParseValue(b)
+}
+
+// fromScalar converts the Go types that map straight to a JSON scalar. ok is
+// false for anything else.
+func fromScalar(x any) (v Value, ok bool, err error) {
+	switch t := x.(type) {
+	case nil:
+		return Null(), true, nil
+	case bool:
+		return Bool(t), true, nil
+	case string:
+		return String(t), true, nil
+	case json.Number:
+		f, perr := strconv.ParseFloat(string(t), 64)
+		if perr != nil {
+			return Value{}, true, fmt.Errorf("%w: number %s", ErrInvalidValue, t)
+		}
+		v, err = NumberOK(f)
+		return v, true, err
+	}
+	if f, isNum := toFloat(x); isNum {
+		v, err = NumberOK(f)
+		return v, true, err
+	}
+	return Value{}, false, nil
+}
+
+// toFloat converts Go's numeric types to float64, as JSON numbers are.
+func toFloat(x any) (float64, bool) {
+	switch t := x.(type) {
+	case float64:
+		return t, true
+	case float32:
+		return float64(t), true
+	case int:
+		return float64(t), true
+	case int8:
+		return float64(t), true
+	case int16:
+		return float64(t), true
+	case int32:
+		return float64(t), true
+	case int64:
+		return float64(t), true
+	case uint:
+		return float64(t), true
+	case uint8:
+		return float64(t), true
+	case uint16:
+		return float64(t), true
+	case uint32:
+		return float64(t), true
+	case uint64:
+		return float64(t), true
+	}
+	return 0, false
 }
 
 // canonicalJSON encodes an object or array with sorted keys and numbers
@@ -216,7 +257,19 @@ func canonicalJSON(x any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
+// normalise rewrites x into the plain JSON types (nil, bool, float64,
+// string, map[string]any, []any) with -0 folded into 0, so that the encoding
+// of equal JSON is byte-for-byte equal.
 func normalise(x any) (any, error) {
+	if f, ok := toFloat(x); ok {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%w: number %v", ErrInvalidValue, f)
+		}
+		if f == 0 {
+			f = 0
+		}
+		return f, nil
+	}
 	switch t := x.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(t))
@@ -247,18 +300,24 @@ func normalise(x any) (any, error) {
 			f = 0
 		}
 		return f, nil
-	case float64:
-		if math.IsNaN(t) || math.IsInf(t, 0) {
-			return nil, fmt.Errorf("%w: number %v", ErrInvalidValue, t)
-		}
-		if t == 0 {
-			t = 0
-		}
-		return t, nil
 	case Value:
 		return t.Any(), nil
+	case nil, bool, string:
+		return x, nil
 	}
-	return x, nil
+	// Any other Go value: take its JSON and decode that, so struct field
+	// order or a custom marshaler cannot leak into the canonical form.
+	b, err := json.Marshal(x)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %T: %v", ErrInvalidValue, x, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var y any
+	if err := dec.Decode(&y); err != nil {
+		return nil, fmt.Errorf("%w: %T: %v", ErrInvalidValue, x, err)
+	}
+	return normalise(y)
 }
 
 // Any returns v as the Go value encoding/json would decode it into: nil,
@@ -299,7 +358,15 @@ func (v Value) AppendJSON(dst []byte) []byte {
 		if a := math.Abs(v.num); a != 0 && (a < 1e-6 || a >= 1e21) {
 			f = 'e'
 		}
-		return strconv.AppendFloat(dst, v.num, f, -1, 64)
+		dst = strconv.AppendFloat(dst, v.num, f, -1, 64)
+		if f == 'e' {
+			// encoding/json writes 1e-7, not 1e-07.
+			if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+				dst[n-2] = dst[n-1]
+				dst = dst[:n-1]
+			}
+		}
+		return dst
 	case KindString:
 		b, _ := json.Marshal(v.str) // a Go string always encodes
 		return append(dst, b...)

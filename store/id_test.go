@@ -1,0 +1,78 @@
+package store_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/triplesync/triplesync/store"
+)
+
+func TestParseEntityID(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string // canonical form; empty for an error
+	}{
+		{"lower", "0123abcd-4567-89ef-0123-456789abcdef", "0123abcd-4567-89ef-0123-456789abcdef"},
+		{"upper", "0123ABCD-4567-89EF-0123-456789ABCDEF", "0123abcd-4567-89ef-0123-456789abcdef"},
+		{"nil uuid", "00000000-0000-0000-0000-000000000000", "00000000-0000-0000-0000-000000000000"},
+		{"empty", "", ""},
+		{"short", "0123abcd-4567-89ef-0123-456789abcde", ""},
+		{"long", "0123abcd-4567-89ef-0123-456789abcdef0", ""},
+		{"no dashes", "0123abcd456789ef0123456789abcdef0000", ""},
+		{"dash moved", "0123abc-d4567-89ef-0123-456789abcdef", ""},
+		{"non-hex", "0123abcg-4567-89ef-0123-456789abcdef", ""},
+		{"braces", "{123abcd-4567-89ef-0123-456789abcde}", ""},
+		{"non-ascii", "0123abcé-4567-89ef-0123-456789abcd", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, err := store.ParseEntityID(tt.in)
+			if tt.want == "" {
+				assert.ErrorIs(t, err, store.ErrInvalidID, "ParseEntityID(%q)", tt.in)
+				return
+			}
+			require.NoError(t, err, "ParseEntityID(%q)", tt.in)
+			assert.Equal(t, tt.want, id.String())
+		})
+	}
+	assert.Panics(t, func() { store.MustParseEntityID("x") })
+}
+
+func TestEntityIDBasics(t *testing.T) {
+	a := store.MustParseEntityID("11111111-1111-4111-8111-111111111111")
+	b := store.MustParseEntityID("11111111-1111-4111-8111-111111111112")
+	assert.Equal(t, -1, a.Compare(b))
+	assert.Equal(t, 1, b.Compare(a))
+	assert.Equal(t, 0, a.Compare(a))
+	assert.True(t, store.EntityID{}.IsZero())
+	assert.False(t, a.IsZero())
+
+	text, err := json.Marshal(a)
+	require.NoError(t, err)
+	assert.Equal(t, `"11111111-1111-4111-8111-111111111111"`, string(text))
+	var back store.EntityID
+	require.NoError(t, json.Unmarshal(text, &back))
+	assert.Equal(t, a, back)
+	assert.ErrorIs(t, json.Unmarshal([]byte(`"nope"`), &back), store.ErrInvalidID)
+
+	id, err := store.NewEntityID(bytes.NewReader(bytes.Repeat([]byte{0xff}, 16)))
+	require.NoError(t, err)
+	assert.Equal(t, "ffffffff-ffff-4fff-bfff-ffffffffffff", id.String(), "version 4, RFC 4122 variant")
+	_, err = store.NewEntityID(bytes.NewReader([]byte{1, 2}))
+	assert.Error(t, err, "a short reader")
+}
+
+func TestLookupEntityID(t *testing.T) {
+	a := store.MustParseEntityID("a0000000-0000-4000-8000-000000000002")
+	id1 := store.LookupEntityID(a, store.String("ann@example.com"))
+	assert.Equal(t, id1, store.LookupEntityID(a, store.String("ann@example.com")), "deterministic")
+	assert.NotEqual(t, id1, store.LookupEntityID(a, store.String("bob@example.com")))
+	assert.NotEqual(t, id1, store.LookupEntityID(store.MustParseEntityID("a0000000-0000-4000-8000-000000000003"), store.String("ann@example.com")))
+	assert.Equal(t, byte(0x50), id1[6]&0xf0, "version 5 layout")
+	assert.Equal(t, byte(0x80), id1[8]&0xc0, "RFC 4122 variant")
+}
