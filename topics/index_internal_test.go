@@ -1,0 +1,258 @@
+package topics
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/triplesync/triplesync/store"
+)
+
+// check verifies the index's internal invariants: every entry sits at its
+// recorded position of its list, lists and buckets are where their keys say,
+// empty map lists and buckets are gone, and the counters add up.
+func (ix *Index) check() error {
+	entries := 0
+	seen := map[*entry]bool{}
+	checkList := func(l *list, b *bucket, kind listKind) error {
+		if l.b != b || l.kind != kind {
+			return fmt.Errorf("list hangs in the wrong place")
+		}
+		for i, en := range l.items {
+			if en.pos != i || en.list != l {
+				return fmt.Errorf("entry at %d records position %d", i, en.pos)
+			}
+			if seen[en] {
+				return fmt.Errorf("entry listed twice")
+			}
+			seen[en] = true
+			if ix.subs[en.sub.id] != en.sub {
+				return fmt.Errorf("entry of unregistered sub %d", en.sub.id)
+			}
+		}
+		return nil
+	}
+	checkBucket := func(b *bucket) (int, error) {
+		n := 0
+		for e, l := range b.byE {
+			if l.e != e || len(l.items) == 0 {
+				return 0, fmt.Errorf("byE list %v: key %v, %d items", e, l.e, len(l.items))
+			}
+			if err := checkList(l, b, listByE); err != nil {
+				return 0, err
+			}
+			n += len(l.items)
+		}
+		for v, l := range b.byV {
+			if l.v != v || len(l.items) == 0 {
+				return 0, fmt.Errorf("byV list %v: key %v, %d items", v, l.v, len(l.items))
+			}
+			if err := checkList(l, b, listByV); err != nil {
+				return 0, err
+			}
+			n += len(l.items)
+		}
+		if err := checkList(&b.cmp, b, listCmp); err != nil {
+			return 0, err
+		}
+		if err := checkList(&b.any, b, listAny); err != nil {
+			return 0, err
+		}
+		n += len(b.cmp.items) + len(b.any.items)
+		if n != b.n {
+			return 0, fmt.Errorf("bucket counts %d entries, holds %d", b.n, n)
+		}
+		return n, nil
+	}
+	for a, b := range ix.attrs {
+		if b.a != a || b.isAny {
+			return fmt.Errorf("bucket %v under key %v", b.a, a)
+		}
+		if b.n == 0 {
+			return fmt.Errorf("empty bucket %v kept", a)
+		}
+		n, err := checkBucket(b)
+		if err != nil {
+			return err
+		}
+		entries += n
+	}
+	n, err := checkBucket(ix.anyAttr)
+	if err != nil {
+		return err
+	}
+	entries += n
+	topics, subEntries := 0, 0
+	for id, s := range ix.subs {
+		if s.id != id {
+			return fmt.Errorf("sub %d under key %d", s.id, id)
+		}
+		topics += len(s.topics)
+		subEntries += len(s.entries)
+		for _, en := range s.entries {
+			if !seen[en] {
+				return fmt.Errorf("sub %d has an entry no list holds", id)
+			}
+		}
+	}
+	if entries != ix.nentry || subEntries != entries || topics != ix.ntopics {
+		return fmt.Errorf("counts: %d entries in lists, %d in subs, nentry %d; %d topics, ntopics %d",
+			entries, subEntries, ix.nentry, topics, ix.ntopics)
+	}
+	return nil
+}
+
+// fuzzReader turns fuzz bytes into choices; it yields zeros once drained.
+type fuzzReader struct{ b []byte }
+
+func (r *fuzzReader) next() byte {
+	if len(r.b) == 0 {
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *fuzzReader) n(k int) int { return int(r.next()) % k }
+
+var (
+	fuzzIDs    = []store.EntityID{{1}, {2}, {3}, {4}}
+	fuzzValues = []store.Value{store.Null(), store.Bool(false), store.Bool(true), store.Number(1), store.Number(5),
+		store.String("a"), store.String("ab"), store.String("B"), store.Ref(store.EntityID{1})}
+	fuzzOps = []Op{Gt, Gte, Lt, Lte, Like, ILike, Not, IsNull}
+)
+
+func (r *fuzzReader) idPart() Part {
+	switch r.n(4) {
+	case 0:
+		return Any()
+	case 1:
+		return IDs()
+	}
+	var ids []store.EntityID
+	for range 1 + r.n(3) {
+		ids = append(ids, fuzzIDs[r.n(len(fuzzIDs))])
+	}
+	return IDs(ids...)
+}
+
+func (r *fuzzReader) vPart(cmp bool) Part {
+	k := r.n(5)
+	if !cmp && k >= 3 {
+		k = 2
+	}
+	switch k {
+	case 0:
+		return Any()
+	case 1:
+		return Values()
+	case 2:
+		var vs []store.Value
+		for range 1 + r.n(3) {
+			vs = append(vs, fuzzValues[r.n(len(fuzzValues))])
+		}
+		return Values(vs...)
+	}
+	op := fuzzOps[r.n(len(fuzzOps))]
+	var arg store.Value
+	switch op {
+	case Like, ILike:
+		arg = store.String([]string{"a%", "_", "%b", "A%", "%"}[r.n(5)])
+	case IsNull:
+		arg = store.Bool(r.n(2) == 0)
+	default:
+		arg = fuzzValues[r.n(len(fuzzValues))]
+	}
+	return MustCmp(op, arg)
+}
+
+func (r *fuzzReader) topic(cmp bool) Topic {
+	idx := store.IndexFlags(0)
+	if r.n(3) == 0 {
+		idx = store.IndexFlags(1 + r.n(31))
+	}
+	return Topic{Idx: idx, E: r.idPart(), A: r.idPart(), V: r.vPart(cmp)}
+}
+
+// FuzzMatch builds subscriptions and change topics from the fuzz bytes and
+// checks that Index.Lookup reports exactly the subscriptions a naive scan
+// with Topic.Match finds, before and after unregistering some, with the
+// cache cold and warm.
+func FuzzMatch(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{3, 1, 2, 2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte("\x08\x02\x01\x02\x02\x03\x00\x01\x02\x02\x04\x04\x02\x03\x02\x01\x01\x03\x02\x00\x02\x02"))
+	f.Add([]byte("the quick brown fox jumps over the lazy dog, twice: the quick brown fox jumps over the lazy dog"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := &fuzzReader{b: data}
+		ix := NewIndex(4 + r.n(3)) // a tiny cache, so eviction runs too
+		subs := map[SubID][]Topic{}
+		nsubs := 1 + r.n(12)
+		for i := range nsubs {
+			var ts []Topic
+			for range r.n(4) {
+				ts = append(ts, r.topic(true))
+			}
+			require.NoError(t, ix.Register(SubID(i), ts))
+			subs[SubID(i)] = ts
+		}
+		var change []Topic
+		for range 1 + r.n(3) {
+			if r.n(4) == 0 {
+				change = append(change, r.topic(false)) // wildcards and sets, as attr changes give
+				continue
+			}
+			// The shape a triple change gives.
+			vs := []store.Value{fuzzValues[r.n(len(fuzzValues))]}
+			if r.n(2) == 0 {
+				vs = append(vs, fuzzValues[r.n(len(fuzzValues))])
+			}
+			change = append(change, Topic{Idx: store.IndexFlags(r.n(32)), E: ID(fuzzIDs[r.n(4)]), A: ID(fuzzIDs[r.n(4)]), V: Values(vs...)})
+		}
+		compare := func(stage string) {
+			require.NoError(t, ix.check(), stage)
+			var want []SubID
+			for id, ts := range subs {
+				if MatchAny(ts, change) {
+					want = append(want, id)
+				}
+			}
+			slices.Sort(want)
+			for pass := range 2 { // the second pass hits the cache
+				var got []SubID
+				ix.Lookup(change, func(id SubID) { got = append(got, id) })
+				n := len(got)
+				slices.Sort(got)
+				require.Equal(t, n, len(slices.Compact(got)), "%s pass %d: duplicate reports", stage, pass)
+				require.Equal(t, want, got, "%s pass %d: change %v", stage, pass, change)
+			}
+		}
+		compare("registered")
+		for id := range subs {
+			if r.n(2) == 0 {
+				ix.Unregister(SubID(id))
+				delete(subs, id)
+			}
+		}
+		compare("after unregister")
+		// Re-register one with fresh topics (Register replaces).
+		if len(subs) > 0 {
+			ts := []Topic{r.topic(true)}
+			for id := range subs {
+				require.NoError(t, ix.Register(id, ts))
+				subs[id] = ts
+				break
+			}
+		}
+		compare("after replace")
+		for id := range subs {
+			ix.Unregister(id)
+		}
+		require.NoError(t, ix.check())
+		require.Empty(t, ix.attrs, "buckets left after unregistering everything")
+		require.Zero(t, ix.Stats().Entries)
+	})
+}
