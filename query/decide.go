@@ -1,0 +1,260 @@
+package query
+
+import (
+	"slices"
+
+	"github.com/triplesync/triplesync/store"
+)
+
+// decider decides a level's membership and where clause for sets of
+// entities, and remembers the triples it read so that it can name, for any
+// entity it decided, exactly the triples the decision rests on.
+//
+// The attributes a level's where clause reads form a trie: the root is the
+// level's entity; each where leaf's path is a chain of link reads (hops)
+// from it, ending in a read of the leaf's attribute. Shared prefixes
+// ("owner.name" and "owner.email") share reads. Fetching a set of entities
+// reads the root's attributes for all of them in one stage, then every next
+// level of the trie for the entities reached, one stage per depth.
+type decider struct {
+	l     *Level
+	root  *node
+	id    *read // the level's id attribute at the root: membership
+	order *read // the order attribute at the root; nil when ordering by id
+	paths map[*Leaf][]*read
+}
+
+// node is an entity position in the trie: the level's entity at the root,
+// the entities reached by a hop below it.
+type node struct {
+	reads   []*read
+	fetched map[store.EntityID]bool
+}
+
+// read is one attribute read at a node: forward, the triples the node's
+// entities hold ([x attr v]); reverse, the ref triples pointing at them
+// ([y attr x]).
+type read struct {
+	attr    *store.Attr
+	reverse bool
+	triples map[store.EntityID][]store.Triple // by the node's entity
+	child   *node                             // where a hop goes on; nil for a final read
+}
+
+func newNode() *node { return &node{fetched: map[store.EntityID]bool{}} }
+
+// get returns n's read of (attr, reverse), adding it (and a child node when
+// hop) if missing.
+func (n *node) get(attr *store.Attr, reverse, hop bool) *read {
+	var rd *read
+	for _, x := range n.reads {
+		if x.attr == attr && x.reverse == reverse {
+			rd = x
+			break
+		}
+	}
+	if rd == nil {
+		rd = &read{attr: attr, reverse: reverse, triples: map[store.EntityID][]store.Triple{}}
+		n.reads = append(n.reads, rd)
+	}
+	if hop && rd.child == nil {
+		rd.child = newNode()
+	}
+	return rd
+}
+
+func newDecider(l *Level) *decider {
+	d := &decider{l: l, root: newNode(), paths: map[*Leaf][]*read{}}
+	d.id = d.root.get(l.ID, false, false)
+	if l.Order.Attr != l.ID {
+		d.order = d.root.get(l.Order.Attr, false, false)
+	}
+	l.Where.leaves(func(lf *Leaf) {
+		n := d.root
+		var path []*read
+		for _, h := range lf.Hops {
+			rd := n.get(h.Attr, h.Reverse, true)
+			path = append(path, rd)
+			n = rd.child
+		}
+		d.paths[lf] = append(path, n.get(lf.Attr, lf.Reverse, false))
+	})
+	return d
+}
+
+// key returns the entity a triple of rd is filed under.
+func (rd *read) key(t store.Triple) (store.EntityID, bool) {
+	if rd.reverse {
+		return t.V.AsEntityID()
+	}
+	return t.E, true
+}
+
+// next returns the entity a hop triple leads to.
+func (rd *read) next(t store.Triple) (store.EntityID, bool) {
+	if rd.reverse {
+		return t.E, true
+	}
+	return t.V.AsEntityID()
+}
+
+// value returns the value a triple of a final read contributes.
+func (rd *read) value(t store.Triple) store.Value {
+	if rd.reverse {
+		return store.Ref(t.E)
+	}
+	return t.V
+}
+
+// scanFor is the scan reading rd for the entities xs (sorted, unique).
+func (rd *read) scanFor(xs []store.EntityID) Scan {
+	if rd.reverse {
+		return Scan{Index: VAE, A: rd.attr.ID, V: refs(xs)}
+	}
+	return Scan{Index: EAV, A: rd.attr.ID, E: xs}
+}
+
+// fetch reads everything the decider needs about xs (sorted, unique), then
+// calls k. Entities fetched before are skipped.
+func (d *decider) fetch(r *runner, xs []store.EntityID, k func()) {
+	d.fetchNode(r, d.root, xs, k)
+}
+
+func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, k func()) {
+	todo := make([]store.EntityID, 0, len(xs))
+	for _, x := range xs {
+		if !n.fetched[x] {
+			n.fetched[x] = true
+			todo = append(todo, x)
+		}
+	}
+	if len(todo) == 0 || len(n.reads) == 0 {
+		r.then(k)
+		return
+	}
+	scans := make([]Scan, len(n.reads))
+	for i, rd := range n.reads {
+		scans[i] = rd.scanFor(todo)
+	}
+	r.scan(scans, func(res [][]store.Triple) {
+		var hops []func(done func())
+		for i, rd := range n.reads {
+			var next []store.EntityID
+			for _, t := range res[i] {
+				x, ok := rd.key(t)
+				if !ok {
+					continue
+				}
+				rd.triples[x] = append(rd.triples[x], t)
+				if rd.child != nil {
+					if y, ok := rd.next(t); ok {
+						next = append(next, y)
+					}
+				}
+			}
+			if rd.child != nil {
+				child, next := rd.child, sortIDs(next)
+				hops = append(hops, func(done func()) { d.fetchNode(r, child, next, done) })
+			}
+		}
+		done := join(len(hops), k)
+		for _, h := range hops {
+			h(done)
+		}
+	})
+}
+
+// fetched reports whether e's decision is known.
+func (d *decider) fetched(e store.EntityID) bool { return d.root.fetched[e] }
+
+// member reports whether e is in the level's namespace: it holds its id
+// triple.
+func (d *decider) member(e store.EntityID) bool { return len(d.id.triples[e]) > 0 }
+
+// match reports whether e is a member matching the where clause. e must
+// have been fetched.
+func (d *decider) match(e store.EntityID) bool {
+	if !d.member(e) {
+		return false
+	}
+	if d.l.Where == nil {
+		return true
+	}
+	return d.l.Where.eval(func(lf *Leaf) tri {
+		return triOf(lf.Pred.Match(d.values(lf, e)))
+	}) == triTrue
+}
+
+// values returns a leaf's value set for e.
+func (d *decider) values(lf *Leaf, e store.EntityID) []store.Value {
+	path := d.paths[lf]
+	xs := []store.EntityID{e}
+	for _, rd := range path[:len(path)-1] {
+		var next []store.EntityID
+		for _, x := range xs {
+			for _, t := range rd.triples[x] {
+				if y, ok := rd.next(t); ok {
+					next = append(next, y)
+				}
+			}
+		}
+		xs = sortIDs(next)
+	}
+	final := path[len(path)-1]
+	var out []store.Value
+	for _, x := range xs {
+		for _, t := range final.triples[x] {
+			out = append(out, final.value(t))
+		}
+	}
+	return out
+}
+
+// pos returns e's position in the level's order.
+func (d *decider) pos(e store.EntityID) Cursor {
+	if d.order == nil {
+		return Cursor{V: store.Ref(e), E: e}
+	}
+	for _, t := range d.order.triples[e] {
+		if !t.V.IsNull() {
+			return Cursor{V: t.V, E: e}
+		}
+	}
+	return Cursor{Missing: true, E: e}
+}
+
+// justify adds every triple e's decision rests on: its id triple, its
+// order value, and along every where path the link triples followed and
+// the final attribute's triples of every entity reached.
+func (d *decider) justify(e store.EntityID, add func(store.Triple)) {
+	justifyNode(d.root, e, add)
+}
+
+func justifyNode(n *node, x store.EntityID, add func(store.Triple)) {
+	for _, rd := range n.reads {
+		for _, t := range rd.triples[x] {
+			add(t)
+			if rd.child != nil {
+				if y, ok := rd.next(t); ok {
+					justifyNode(rd.child, y, add)
+				}
+			}
+		}
+	}
+}
+
+// sortIDs sorts ids and removes duplicates, in place.
+func sortIDs(ids []store.EntityID) []store.EntityID {
+	slices.SortFunc(ids, store.EntityID.Compare)
+	return slices.Compact(ids)
+}
+
+// refs returns the ref values of ids (sorted ids give sorted values: the
+// canonical text orders as the bytes do).
+func refs(ids []store.EntityID) []store.Value {
+	out := make([]store.Value, len(ids))
+	for i, id := range ids {
+		out[i] = store.Ref(id)
+	}
+	return out
+}

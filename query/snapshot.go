@@ -1,0 +1,242 @@
+package query
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/triplesync/triplesync/store"
+)
+
+// SnapshotSource returns the [Source] over an in-memory snapshot. It answers
+// each scan from the snapshot's indexes, stopping as soon as a limited scan
+// is full, so an ordered scan over an indexed attribute costs the triples it
+// returns, not the size of the store.
+func SnapshotSource(s *store.Snapshot) Source { return snapshotSource{s} }
+
+type snapshotSource struct{ s *store.Snapshot }
+
+var _ Source = snapshotSource{}
+
+// Scan implements [Source].
+func (ss snapshotSource) Scan(scans []Scan) ([][]store.Triple, error) {
+	out := make([][]store.Triple, len(scans))
+	for i := range scans {
+		s := &scans[i]
+		if err := s.Validate(); err != nil {
+			return nil, err
+		}
+		c := collector{s: s}
+		ss.scan(&c)
+		out[i] = c.out
+	}
+	return out, nil
+}
+
+// collector applies a scan's filters, After and Limit to a stream of
+// triples arriving in the scan's order.
+type collector struct {
+	s      *Scan
+	out    []store.Triple
+	passed bool // After is behind us: the stream is ordered, so no more checks
+}
+
+// add takes the next triple of the stream; false means the scan is full.
+func (c *collector) add(t store.Triple) bool {
+	if !c.passed && c.s.After != nil {
+		a := store.Triple{E: c.s.After.E, A: c.s.After.A, V: c.s.After.V}
+		if c.s.Compare(t, a) <= 0 {
+			return true
+		}
+		c.passed = true
+	}
+	if !c.s.Selects(t) {
+		return true
+	}
+	c.out = append(c.out, t)
+	return c.s.Limit <= 0 || len(c.out) < c.s.Limit
+}
+
+// addSorted sorts a batch gathered out of order and feeds it to add.
+func (c *collector) addSorted(ts []store.Triple) {
+	slices.SortFunc(ts, c.s.Compare)
+	for _, t := range ts {
+		if !c.add(t) {
+			return
+		}
+	}
+}
+
+// full reports whether the scan has its Limit.
+func (c *collector) full() bool { return c.s.Limit > 0 && len(c.out) >= c.s.Limit }
+
+func (ss snapshotSource) scan(c *collector) {
+	s := c.s
+	attr, _ := ss.s.Attrs().ByID(s.A)
+	hasAVE := attr != nil && attr.Flags()&store.FlagAVE != 0
+	switch {
+	case s.Index == EAV || s.E != nil:
+		// Few entities named: read each one's triples (in EAV order they
+		// come sorted; other orders sort the lot).
+		if s.Index == EAV || s.Index == AEV {
+			ss.perEntity(c)
+			return
+		}
+		var all []store.Triple
+		for _, e := range s.E {
+			ss.s.ScanEntity(e, s.A, func(t store.Triple) bool {
+				all = append(all, t)
+				return true
+			})
+		}
+		c.addSorted(all)
+	case s.Index == VAE:
+		ss.refs(c)
+	case s.Index == AVE && hasAVE:
+		ss.values(c)
+	case s.Index == AEV && !s.Desc && (s.V == nil || !hasAVE || s.Limit > 0):
+		// In AEV order already: stream, stopping at the limit.
+		ss.s.ScanAttr(s.A, c.add)
+	default:
+		// AEV descending, or filtered by values, or AVE of an attribute
+		// without the index: gather and sort.
+		var all []store.Triple
+		if hasAVE && s.V != nil {
+			for _, v := range s.V {
+				ss.s.ScanAttrValues(s.A, store.Exactly(v), false, func(t store.Triple) bool {
+					all = append(all, t)
+					return true
+				})
+			}
+		} else {
+			ss.s.ScanAttr(s.A, func(t store.Triple) bool {
+				if s.Selects(t) {
+					all = append(all, t)
+				}
+				return true
+			})
+		}
+		c.addSorted(all)
+	}
+}
+
+// perEntity answers EAV (and AEV restricted to entities) entity by entity,
+// starting near After.
+func (ss snapshotSource) perEntity(c *collector) {
+	s := c.s
+	es := s.E
+	if s.After != nil {
+		// Skip the entities wholly before After.
+		i := sort.Search(len(es), func(i int) bool { return es[i].Compare(s.After.E) >= 0 })
+		if s.Desc {
+			es = es[:min(i+1, len(es))]
+		} else {
+			es = es[i:]
+		}
+	}
+	var buf []store.Triple
+	for k := range es {
+		e := es[k]
+		if s.Desc {
+			e = es[len(es)-1-k]
+		}
+		if !s.Desc {
+			stop := false
+			ss.s.ScanEntity(e, s.A, func(t store.Triple) bool {
+				stop = !c.add(t)
+				return !stop
+			})
+			if stop {
+				return
+			}
+			continue
+		}
+		buf = buf[:0]
+		ss.s.ScanEntity(e, s.A, func(t store.Triple) bool {
+			buf = append(buf, t)
+			return true
+		})
+		for i := len(buf) - 1; i >= 0; i-- {
+			if !c.add(buf[i]) {
+				return
+			}
+		}
+	}
+}
+
+// refs answers VAE target by target.
+func (ss snapshotSource) refs(c *collector) {
+	s := c.s
+	var buf []store.Triple
+	for k := range s.V {
+		v := s.V[k]
+		if s.Desc {
+			v = s.V[len(s.V)-1-k]
+		}
+		target, ok := v.AsEntityID()
+		if !ok || store.Ref(target) != v {
+			continue
+		}
+		buf = buf[:0]
+		ss.s.ScanRefs(target, s.A, func(t store.Triple) bool {
+			buf = append(buf, t)
+			return true
+		})
+		if s.Desc {
+			slices.Reverse(buf)
+		}
+		for _, t := range buf {
+			if !c.add(t) {
+				return
+			}
+		}
+	}
+}
+
+// values answers AVE of an indexed attribute straight from the index,
+// within the narrowest range the filters and After allow.
+func (ss snapshotSource) values(c *collector) {
+	s := c.s
+	if s.V != nil {
+		for k := range s.V {
+			v := s.V[k]
+			if s.Desc {
+				v = s.V[len(s.V)-1-k]
+			}
+			ss.s.ScanAttrValues(s.A, store.Exactly(v), s.Desc, c.add)
+			if c.full() {
+				return
+			}
+		}
+		return
+	}
+	r := s.Range
+	if s.Like != nil {
+		if pr, ok := s.Like.PrefixRange(); ok {
+			r = intersect(r, pr)
+		}
+	}
+	if s.After != nil {
+		// Start at After's value: everything before it is skipped anyway.
+		at := store.ValueRange{Lo: s.After.V, HasLo: true}
+		if s.Desc {
+			at = store.ValueRange{Hi: s.After.V, HasHi: true}
+		}
+		r = intersect(r, at)
+	}
+	ss.s.ScanAttrValues(s.A, r, s.Desc, c.add)
+}
+
+// intersect returns the values in both ranges.
+func intersect(a, b store.ValueRange) store.ValueRange {
+	if b.HasLo {
+		if c := store.Compare(b.Lo, a.Lo); !a.HasLo || c > 0 || c == 0 && b.LoExclusive {
+			a.Lo, a.HasLo, a.LoExclusive = b.Lo, true, b.LoExclusive
+		}
+	}
+	if b.HasHi {
+		if c := store.Compare(b.Hi, a.Hi); !a.HasHi || c < 0 || c == 0 && b.HiExclusive {
+			a.Hi, a.HasHi, a.HiExclusive = b.Hi, true, b.HiExclusive
+		}
+	}
+	return a
+}
