@@ -1,0 +1,301 @@
+package store
+
+import "fmt"
+
+// Apply applies steps in order, atomically, and returns the resulting
+// snapshot. If any step fails, Apply returns nil and a *[StepError] naming
+// it, and nothing of the batch takes effect; the receiver is never changed
+// either way. now (ms since the epoch) is the CreatedAt of every triple the
+// batch adds.
+//
+// Triple steps (add-triple, deep-merge-triple, retract-triple):
+//   - The attribute must exist ([ErrUnknownAttr]); values are checked and
+//     normalised by [Attr.Check] ([ErrWrongType]).
+//   - An entity exists in a namespace when it holds any triple of an
+//     attribute of that namespace (its ns.id triple or any other). Mode
+//     create fails with [ErrExists] if the entity existed in the attribute's
+//     namespace before the batch (so one batch can create an entity with
+//     several steps); mode update fails with [ErrNotFound] if it does not
+//     exist; upsert, the default, does either.
+//   - Cardinality one replaces the entity's value; cardinality many adds to
+//     its set. Writing the value an entity already holds changes nothing,
+//     so its CreatedAt is kept.
+//   - A unique attribute fails with [ErrUniqueViolation] when another entity
+//     holds the value.
+//   - Writing any attribute of a namespace that has an id attribute also
+//     writes the entity's id triple, if missing: the id triples are how a
+//     namespace lists its entities.
+//   - deep-merge-triple merges the JSON patch into the current value
+//     ([MergeValues]; null deletes a key) and keeps the triple's CreatedAt;
+//     it is for cardinality-one attributes that are not links.
+//   - retract-triple removes one triple; retracting an absent one is a
+//     no-op, so replays are harmless.
+//
+// Lookups ([LookupRef]) are resolved through the AVE index against the
+// state the batch has reached. The lookup attribute must be unique and of
+// the namespace the entity belongs to ([ErrInvalidLookup]). When no entity
+// holds the value: add-triple and deep-merge-triple in modes upsert and
+// create create it, with id [LookupEntityID] (deterministic, so a client and
+// the server agree) and the lookup's own triple; mode update fails with
+// [ErrNotFound]; retract-triple and delete-entity do nothing.
+//
+// delete-entity removes the entity's triples of the namespace, every link
+// into the namespace that points at it, and cascades: for a link attribute
+// with OnDeleteCascade, deleting the target (the entity the link points at)
+// deletes the source entity too, in the link's own namespace, recursively
+// (each entity once, so cycles end). Deleting an absent entity is a no-op.
+//
+// Attribute steps: add-attr defines an attribute (re-adding an identical
+// definition is a no-op; a different one under an existing id is
+// [ErrInvalidAttr]); update-attr replaces a definition, re-checking and
+// re-indexing the attribute's triples when its type, cardinality, unique or
+// indexed flag changes (failing with [ErrWrongType], [ErrCardinality] or
+// [ErrUniqueViolation] if they no longer fit); delete-attr removes an
+// attribute and all its triples (an unknown one is a no-op).
+func (s *Snapshot) Apply(steps []Step, now int64) (*Snapshot, error) {
+	if len(steps) == 0 {
+		return s, nil
+	}
+	b := &batch{attrs: s.attrs, ix: s.cloneIndexes(), now: now, created: map[nsEntity]bool{}}
+	for i := range steps {
+		if err := b.step(&steps[i]); err != nil {
+			return nil, &StepError{Index: i, Op: steps[i].Op, Err: err}
+		}
+	}
+	return &Snapshot{attrs: b.attrs, ix: b.ix}, nil
+}
+
+// batch is the state of one Apply: private copy-on-write copies of the
+// indexes, which the result snapshot adopts and a failed batch drops.
+type batch struct {
+	attrs *Attrs
+	ix    indexes
+	now   int64
+	// created holds the entities the batch brought into a namespace, which
+	// mode create may keep writing to.
+	created map[nsEntity]bool
+}
+
+type nsEntity struct {
+	ns string
+	e  EntityID
+}
+
+func (b *batch) step(st *Step) error {
+	switch st.Op {
+	case OpAddTriple, OpDeepMergeTriple:
+		return b.write(st)
+	case OpRetractTriple:
+		return b.retract(st)
+	case OpDeleteEntity:
+		return b.deleteEntity(st)
+	case OpAddAttr:
+		return b.addAttr(st.Attr)
+	case OpUpdateAttr:
+		return b.updateAttr(st.Attr)
+	case OpDeleteAttr:
+		return b.deleteAttr(st.A)
+	}
+	return fmt.Errorf("%w: unknown op %q", ErrMalformedStep, st.Op)
+}
+
+func (b *batch) attr(id AttrID) (*Attr, error) {
+	a, ok := b.attrs.ByID(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownAttr, id)
+	}
+	return a, nil
+}
+
+// write applies add-triple and deep-merge-triple.
+func (b *batch) write(st *Step) error {
+	attr, err := b.attr(st.A)
+	if err != nil {
+		return err
+	}
+	if st.Mode > ModeUpdate {
+		return fmt.Errorf("%w: mode %s", ErrMalformedStep, st.Mode)
+	}
+	merge := st.Op == OpDeepMergeTriple
+	if merge {
+		switch {
+		case st.ValueLookup != nil:
+			return fmt.Errorf("%w: deep-merge-triple takes no value lookup", ErrMalformedStep)
+		case attr.IsRef() || attr.Label == IDLabel || attr.Cardinality != CardinalityOne:
+			return fmt.Errorf("%w: cannot merge into %s.%s (%s, cardinality %s)",
+				ErrWrongType, attr.Namespace, attr.Label, attr.Type, attr.Cardinality)
+		}
+	}
+	create := st.Mode != ModeUpdate
+	e, ok, err := b.stepEntity(st, attr.Namespace, create)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: no %s with %s", ErrNotFound, attr.Namespace, st.Lookup)
+	}
+	switch exists := inNamespace(&b.ix, b.attrs, e, attr.Namespace); {
+	case st.Mode == ModeCreate && exists && !b.created[nsEntity{attr.Namespace, e}]:
+		return fmt.Errorf("%w: %s %s", ErrExists, attr.Namespace, e)
+	case st.Mode == ModeUpdate && !exists:
+		return fmt.Errorf("%w: %s %s", ErrNotFound, attr.Namespace, e)
+	}
+	v, ok, err := b.stepValue(st, attr, create)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: no %s to link with %s", ErrNotFound, attr.RefNamespace, st.ValueLookup)
+	}
+	if merge {
+		var cur Value
+		if old := b.ix.valuesOf(e, attr.ID); len(old) > 0 {
+			cur = old[0].V
+		}
+		if v, err = MergeValues(cur, v); err != nil {
+			return err
+		}
+	}
+	if v, err = attr.Check(v); err != nil {
+		return err
+	}
+	return b.set(e, attr, v, merge)
+}
+
+// set gives entity e value v (already checked) of attr, replacing its
+// value when attr has cardinality one, and writes e's id triple if the
+// namespace has an id attribute and e lacks it. When keep is set a replaced
+// value's CreatedAt carries over to v.
+func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool) error {
+	if attr.Label == IDLabel && v != Ref(e) {
+		return fmt.Errorf("%w: %s.id of %s must be its own id, got %s", ErrWrongType, attr.Namespace, e, v)
+	}
+	flags := attr.Flags()
+	if attr.Unique {
+		var holder EntityID
+		b.ix.holders(attr.ID, v, func(t Triple) bool {
+			if t.E != e {
+				holder = t.E
+				return false
+			}
+			return true
+		})
+		if !holder.IsZero() {
+			return fmt.Errorf("%w: %s.%s = %s is held by %s", ErrUniqueViolation, attr.Namespace, attr.Label, v, holder)
+		}
+	}
+	k := nsEntity{attr.Namespace, e}
+	if !b.created[k] && !inNamespace(&b.ix, b.attrs, e, attr.Namespace) {
+		b.created[k] = true
+	}
+	t := Triple{E: e, A: attr.ID, V: v, CreatedAt: b.now}
+	if attr.Cardinality == CardinalityOne {
+		old := b.ix.valuesOf(e, attr.ID)
+		if len(old) == 1 && old[0].V == v {
+			return b.ensureID(e, attr)
+		}
+		for _, o := range old {
+			if keep {
+				t.CreatedAt = o.CreatedAt
+			}
+			b.ix.remove(o, flags)
+		}
+		b.ix.insert(t, flags)
+	} else if _, has := b.ix.get(t.Key()); !has {
+		b.ix.insert(t, flags)
+	}
+	return b.ensureID(e, attr)
+}
+
+// ensureID writes e's id triple of attr's namespace if it has an id
+// attribute and e lacks the triple.
+func (b *batch) ensureID(e EntityID, attr *Attr) error {
+	if attr.Label == IDLabel {
+		return nil
+	}
+	id, ok := b.attrs.IDAttr(attr.Namespace)
+	if !ok {
+		return nil
+	}
+	if _, has := b.ix.get(TripleKey{E: e, A: id.ID, V: Ref(e)}); has {
+		return nil
+	}
+	return b.set(e, id, Ref(e), false)
+}
+
+// retract applies retract-triple.
+func (b *batch) retract(st *Step) error {
+	attr, err := b.attr(st.A)
+	if err != nil {
+		return err
+	}
+	if st.Mode != ModeUpsert {
+		return fmt.Errorf("%w: retract-triple takes no mode", ErrMalformedStep)
+	}
+	e, ok, err := b.stepEntity(st, attr.Namespace, false)
+	if !ok || err != nil {
+		return err
+	}
+	v, ok, err := b.stepValue(st, attr, false)
+	if !ok || err != nil {
+		return err
+	}
+	if v, err = attr.Check(v); err != nil {
+		return err
+	}
+	if t, has := b.ix.get(TripleKey{E: e, A: attr.ID, V: v}); has {
+		b.ix.remove(t, attr.Flags())
+	}
+	return nil
+}
+
+// deleteEntity applies delete-entity; see [Snapshot.Apply].
+func (b *batch) deleteEntity(st *Step) error {
+	if !validName(st.Namespace) {
+		return fmt.Errorf("%w: delete-entity namespace %q", ErrMalformedStep, st.Namespace)
+	}
+	e, ok, err := b.stepEntity(st, st.Namespace, false)
+	if !ok || err != nil {
+		return err
+	}
+	queue := []nsEntity{{st.Namespace, e}}
+	seen := map[nsEntity]bool{}
+	var doomed []Triple
+	for len(queue) > 0 {
+		cur := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if seen[cur] {
+			continue
+		}
+		seen[cur] = true
+		b.ix.eav.Ascend(Triple{E: cur.e}, func(t Triple) bool {
+			if t.E != cur.e {
+				return false
+			}
+			if a, _ := b.attrs.ByID(t.A); a.Namespace == cur.ns {
+				doomed = append(doomed, t)
+			}
+			return true
+		})
+		target := Ref(cur.e)
+		b.ix.vae.Ascend(Triple{V: target}, func(t Triple) bool {
+			if t.V != target {
+				return false
+			}
+			a, _ := b.attrs.ByID(t.A)
+			if a.RefNamespace != cur.ns {
+				return true
+			}
+			doomed = append(doomed, t)
+			if a.OnDeleteCascade {
+				queue = append(queue, nsEntity{a.Namespace, t.E})
+			}
+			return true
+		})
+	}
+	for _, t := range doomed {
+		a, _ := b.attrs.ByID(t.A)
+		b.ix.remove(t, a.Flags())
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"crypto/sha1"
+	"fmt"
+)
+
+// lookupNamespace seeds [LookupEntityID]'s hash, like a UUID v5 namespace.
+var lookupNamespace = MustParseEntityID("1c823f7b-73a9-49b1-9ede-e0a0b069c98e")
+
+// LookupEntityID returns the id an entity gets when a lookup (the entity
+// whose unique attribute a holds v) creates it: a name-based UUID (version 5
+// layout, SHA-1) of a and v's canonical JSON.
+//
+// InstantDB gives such an entity a random id on the server. Deriving it
+// instead lets a client apply its own write optimistically and arrive at
+// the same id the server will, with no round trip: both sides resolve the
+// lookup, find nothing, and hash the same (attribute, value).
+func LookupEntityID(a AttrID, v Value) EntityID {
+	h := sha1.New()
+	h.Write(lookupNamespace[:])
+	h.Write(a[:])
+	h.Write(v.AppendJSON(nil))
+	var id EntityID
+	copy(id[:], h.Sum(nil))
+	id[6] = (id[6] & 0x0f) | 0x50
+	id[8] = (id[8] & 0x3f) | 0x80
+	return id
+}
+
+// lookupAttr returns l's attribute and its value as the attribute holds it,
+// checking that the attribute is unique and of namespace ns.
+func (b *batch) lookupAttr(l *LookupRef, ns string) (*Attr, Value, error) {
+	la, ok := b.attrs.ByID(l.A)
+	if !ok {
+		return nil, Value{}, fmt.Errorf("%w: lookup attribute %s", ErrUnknownAttr, l.A)
+	}
+	if !la.Unique {
+		return nil, Value{}, fmt.Errorf("%w: %s.%s is not unique", ErrInvalidLookup, la.Namespace, la.Label)
+	}
+	if la.Namespace != ns {
+		return nil, Value{}, fmt.Errorf("%w: %s.%s cannot address an entity of %s", ErrInvalidLookup, la.Namespace, la.Label, ns)
+	}
+	v, err := la.Check(l.V)
+	if err != nil {
+		return nil, Value{}, err
+	}
+	return la, v, nil
+}
+
+// resolve returns the entity of namespace ns that l addresses. When no
+// entity holds the value, create decides: if set, the entity is created
+// with id [LookupEntityID] by writing the lookup's own triple (and so its
+// namespace's id triple); if not, ok is false.
+func (b *batch) resolve(l *LookupRef, ns string, create bool) (e EntityID, ok bool, err error) {
+	la, v, err := b.lookupAttr(l, ns)
+	if err != nil {
+		return EntityID{}, false, err
+	}
+	b.ix.holders(la.ID, v, func(t Triple) bool {
+		e, ok = t.E, true
+		return false
+	})
+	if ok || !create {
+		return e, ok, nil
+	}
+	if la.Label == IDLabel {
+		// A lookup by id addresses the entity with that id.
+		id, isID := v.AsEntityID()
+		if !isID {
+			return EntityID{}, false, fmt.Errorf("%w: want a uuid, got %s", ErrWrongType, v)
+		}
+		e = id
+	} else {
+		e = LookupEntityID(la.ID, v)
+	}
+	if err := b.set(e, la, v, false); err != nil {
+		return EntityID{}, false, fmt.Errorf("create %s by lookup: %w", e, err)
+	}
+	return e, true, nil
+}
+
+// stepEntity returns the entity a triple or delete step addresses: E, or
+// what its Lookup resolves to in namespace ns. ok is false when a lookup
+// finds nothing and create is not set.
+func (b *batch) stepEntity(st *Step, ns string, create bool) (EntityID, bool, error) {
+	switch {
+	case st.Lookup != nil && !st.E.IsZero():
+		return EntityID{}, false, fmt.Errorf("%w: both an entity id and a lookup", ErrMalformedStep)
+	case st.Lookup != nil:
+		return b.resolve(st.Lookup, ns, create)
+	case st.E.IsZero():
+		return EntityID{}, false, fmt.Errorf("%w: missing entity", ErrMalformedStep)
+	}
+	return st.E, true, nil
+}
+
+// stepValue returns the value a triple step writes or retracts: V, or a
+// link to what its ValueLookup resolves to. A value lookup is allowed on a
+// ref attribute (it addresses an entity of the link's target namespace) and
+// on an id attribute (it addresses the entity itself).
+func (b *batch) stepValue(st *Step, attr *Attr, create bool) (Value, bool, error) {
+	if st.ValueLookup == nil {
+		return st.V, true, nil
+	}
+	if !st.V.IsNull() {
+		return Value{}, false, fmt.Errorf("%w: both a value and a value lookup", ErrMalformedStep)
+	}
+	ns := attr.RefNamespace
+	switch {
+	case attr.Label == IDLabel:
+		ns = attr.Namespace
+	case !attr.IsRef():
+		return Value{}, false, fmt.Errorf("%w: value lookup on %s.%s, which is not a link", ErrInvalidLookup, attr.Namespace, attr.Label)
+	}
+	e, ok, err := b.resolve(st.ValueLookup, ns, create)
+	if !ok || err != nil {
+		return Value{}, false, err
+	}
+	return Ref(e), true, nil
+}

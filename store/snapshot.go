@@ -1,0 +1,216 @@
+package store
+
+import "sync"
+
+// Snapshot is an immutable triple store: the triples, the attribute registry
+// they are typed by, and four indexes over them (see the package comment).
+// [Snapshot.Apply] returns a new snapshot that shares every untouched B-tree
+// node with its receiver, so the receiver stays valid and unchanged and a
+// reader can keep using it for as long as it likes.
+//
+// A Snapshot is safe for concurrent use: reads never write, and Apply takes
+// a short lock only around copying the trees (btree's Copy re-stamps the
+// tree it copies).
+type Snapshot struct {
+	attrs *Attrs
+	ix    indexes
+	mu    sync.Mutex // held while cloning ix
+}
+
+// NewSnapshot returns an empty store typed by attrs (nil for none).
+func NewSnapshot(attrs *Attrs) *Snapshot {
+	if attrs == nil {
+		attrs = MustNewAttrs()
+	}
+	return &Snapshot{attrs: attrs, ix: newIndexes()}
+}
+
+// Attrs returns the attribute registry the snapshot's triples are typed by.
+func (s *Snapshot) Attrs() *Attrs { return s.attrs }
+
+// Len returns the number of triples.
+func (s *Snapshot) Len() int { return s.ix.eav.Len() }
+
+// cloneIndexes returns copy-on-write copies of s's trees.
+func (s *Snapshot) cloneIndexes() indexes {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ix.clone()
+}
+
+// ScanEntity calls fn with each triple of entity e and attribute a, or of
+// every attribute of e when a is zero, ordered by attribute then value
+// (EAV), until fn returns false.
+func (s *Snapshot) ScanEntity(e EntityID, a AttrID, fn func(Triple) bool) {
+	if !a.IsZero() {
+		s.ix.entityAttr(e, a, fn)
+		return
+	}
+	s.ix.eav.Ascend(Triple{E: e}, func(t Triple) bool {
+		if t.E != e {
+			return false
+		}
+		return fn(t)
+	})
+}
+
+// ScanAttr calls fn with each triple of attribute a ordered by entity then
+// value (AEV), until fn returns false.
+func (s *Snapshot) ScanAttr(a AttrID, fn func(Triple) bool) {
+	s.ix.aev.Ascend(Triple{A: a}, func(t Triple) bool {
+		if t.A != a {
+			return false
+		}
+		return fn(t)
+	})
+}
+
+// ValueRange bounds a scan in the value order ([Compare]). A bound applies
+// only when its Has flag is set; an exclusive bound leaves out values equal
+// to it. The zero ValueRange holds every value.
+type ValueRange struct {
+	Lo, Hi                   Value
+	HasLo, HasHi             bool
+	LoExclusive, HiExclusive bool
+}
+
+// Exactly returns the range holding v alone.
+func Exactly(v Value) ValueRange {
+	return ValueRange{Lo: v, Hi: v, HasLo: true, HasHi: true}
+}
+
+// Contains reports whether v lies within r.
+func (r ValueRange) Contains(v Value) bool { return !r.belowLo(v) && !r.aboveHi(v) }
+
+func (r ValueRange) belowLo(v Value) bool {
+	if !r.HasLo {
+		return false
+	}
+	c := Compare(v, r.Lo)
+	return c < 0 || c == 0 && r.LoExclusive
+}
+
+func (r ValueRange) aboveHi(v Value) bool {
+	if !r.HasHi {
+		return false
+	}
+	c := Compare(v, r.Hi)
+	return c > 0 || c == 0 && r.HiExclusive
+}
+
+// ScanAttrValues calls fn with each triple of attribute a whose value lies
+// in r, in value order (ties by entity), ascending or descending when desc,
+// until fn returns false. It reads the AVE index, which holds only unique
+// and indexed attributes: for any other attribute (or an unknown one) it
+// calls fn never and returns false, and the caller falls back to
+// [Snapshot.ScanAttr].
+func (s *Snapshot) ScanAttrValues(a AttrID, r ValueRange, desc bool, fn func(Triple) bool) bool {
+	attr, ok := s.attrs.ByID(a)
+	if !ok || attr.Flags()&FlagAVE == 0 {
+		return false
+	}
+	if !desc {
+		pivot := Triple{A: a}
+		if r.HasLo {
+			pivot.V = r.Lo
+			if r.LoExclusive {
+				pivot.E = maxID // start after every (a, Lo, e)
+			}
+		}
+		s.ix.ave.Ascend(pivot, func(t Triple) bool {
+			if t.A != a || r.aboveHi(t.V) {
+				return false
+			}
+			if r.belowLo(t.V) {
+				return true
+			}
+			return fn(t)
+		})
+		return true
+	}
+	pivot := Triple{A: a, V: maxValue, E: maxID}
+	if r.HasHi {
+		pivot.V = r.Hi
+		if r.HiExclusive {
+			pivot.E = EntityID{} // start before every (a, Hi, e)
+		}
+	}
+	s.ix.ave.Descend(pivot, func(t Triple) bool {
+		if t.A != a || r.belowLo(t.V) {
+			return false
+		}
+		if r.aboveHi(t.V) {
+			return true
+		}
+		return fn(t)
+	})
+	return true
+}
+
+// ScanRefs calls fn with each ref triple whose value links to target, of
+// attribute a or of any ref attribute when a is zero, ordered by attribute
+// then source entity (VAE), until fn returns false.
+func (s *Snapshot) ScanRefs(target EntityID, a AttrID, fn func(Triple) bool) {
+	v := Ref(target)
+	s.ix.vae.Ascend(Triple{V: v, A: a}, func(t Triple) bool {
+		if t.V != v || !a.IsZero() && t.A != a {
+			return false
+		}
+		return fn(t)
+	})
+}
+
+// Has reports whether the triple k is in the store.
+func (s *Snapshot) Has(k TripleKey) bool {
+	_, ok := s.ix.get(k)
+	return ok
+}
+
+// Get returns the stored triple with key k (and so its CreatedAt).
+func (s *Snapshot) Get(k TripleKey) (Triple, bool) { return s.ix.get(k) }
+
+// Triples returns every triple in EAV order. The caller owns the slice.
+func (s *Snapshot) Triples() []Triple {
+	out := make([]Triple, 0, s.Len())
+	s.ix.eav.Scan(func(t Triple) bool {
+		out = append(out, t)
+		return true
+	})
+	return out
+}
+
+// EntityExists reports whether e holds any triple, in any namespace.
+func (s *Snapshot) EntityExists(e EntityID) bool {
+	found := false
+	s.ScanEntity(e, AttrID{}, func(Triple) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
+// InNamespace reports whether e exists in namespace ns: whether it holds any
+// triple of an attribute of ns (its ns.id triple or any other).
+func (s *Snapshot) InNamespace(e EntityID, ns string) bool {
+	return inNamespace(&s.ix, s.attrs, e, ns)
+}
+
+func inNamespace(ix *indexes, attrs *Attrs, e EntityID, ns string) bool {
+	if id, ok := attrs.IDAttr(ns); ok {
+		if _, has := ix.eav.Get(Triple{E: e, A: id.ID, V: Ref(e)}); has {
+			return true
+		}
+	}
+	found := false
+	ix.eav.Ascend(Triple{E: e}, func(t Triple) bool {
+		if t.E != e {
+			return false
+		}
+		if a, ok := attrs.ByID(t.A); ok && a.Namespace == ns {
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
+}
