@@ -106,7 +106,9 @@ func (ev *evaluator) include(ls *levelState, e store.EntityID) {
 
 // probeLimit is how many candidates a where clause may yield before the
 // ordered plan is preferred to sorting them all.
-func probeLimit(l *Level) int { return max(1024, 4*(l.Page.Offset+l.Page.First+1)) }
+func probeLimit(l *Level) int {
+	return max(probeMin, probeFactor*(l.Page.Offset+l.Page.First+1))
+}
 
 // top evaluates a top level and calls k with its page.
 func (ev *evaluator) top(ls *levelState, k func(*Page)) {

@@ -11,6 +11,15 @@ import (
 // maxChunk bounds one ordered scan's limit.
 const maxChunk = 1 << 14
 
+// Tuning of the plans; variables so that tests can shrink them and drive
+// every path (many chunks, fallbacks) on small data.
+var (
+	probeMin    = 1024 // candidates a where clause may yield before the ordered plan is preferred...
+	probeFactor = 4    // ...or this many times the entities the page needs, if more
+	minChunk    = 32   // smallest forward chunk of the ordered plan
+	backChunk   = 32   // first backward chunk looking for the entity before an after cursor
+)
+
 // nonNull is the range of every value but null: nulls count as missing
 // values, which sort after the indexed ones.
 var nonNull = store.ValueRange{Lo: store.Null(), HasLo: true, LoExclusive: true}
@@ -96,7 +105,7 @@ func (ev *evaluator) ordered(ls *levelState, dr *driver, k func(*Page)) {
 	})
 
 	// Forward from the cursor until the page and one more are found.
-	chunk := max(32, 2*need)
+	chunk := max(minChunk, 2*need)
 	var step func(after *store.TripleKey)
 	step = func(after *store.TripleKey) {
 		s := base
@@ -146,7 +155,7 @@ func (ev *evaluator) ordered(ls *levelState, dr *driver, k func(*Page)) {
 			done()
 			return
 		}
-		rchunk := 32
+		rchunk := backChunk
 		var back func(after *store.TripleKey)
 		back = func(after *store.TripleKey) {
 			s := base

@@ -198,7 +198,9 @@ type scanError struct {
 	why   string
 }
 
-func (e *scanError) Error() string { return ErrBadScan.Error() + ": " + e.index.String() + ": " + e.why }
+func (e *scanError) Error() string {
+	return ErrBadScan.Error() + ": " + e.index.String() + ": " + e.why
+}
 func (e *scanError) Unwrap() error { return ErrBadScan }
 
 func containsID(ids []store.EntityID, id store.EntityID) bool {
