@@ -1,0 +1,36 @@
+# Developer entry points. `make run` and `make test` are all a fresh machine
+# with Go needs (Postgres is found on PATH or under /usr/lib/postgresql).
+# PKGS narrows test, bench, fuzz and vet: make test PKGS=./pg/...
+
+GO       ?= go
+TIMEOUT  ?= 20m
+FUZZTIME ?= 10s
+PKGS     ?= ./...
+
+.PHONY: run test bench fuzz vet
+
+## run: serve on 127.0.0.1:8888 with a managed Postgres under ./.triplesync
+run:
+	$(GO) run ./cmd/triplesync serve --dev
+
+## test: every test, with the race detector
+test:
+	$(GO) test -race -count=1 -timeout $(TIMEOUT) $(PKGS)
+
+## bench: every benchmark, with allocations
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+## fuzz: each Fuzz target for FUZZTIME (go test fuzzes one target at a time)
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## vet: go vet, and gofmt must have nothing to say
+vet:
+	$(GO) vet $(PKGS)
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
