@@ -22,6 +22,14 @@ type decider struct {
 	id    *read // the level's id attribute at the root: membership
 	order *read // the order attribute at the root; nil when ordering by id
 	paths map[*Leaf][]*read
+	// idComplete says id holds every id triple of the namespace (see
+	// preloadIDs), so the root never reads it again.
+	idComplete bool
+	// wide, when set, reads the root's forward attributes with one scan of
+	// all of each entity's triples, and hands every triple to wide: a nested
+	// level whose candidates are all listed reads their fields that way in
+	// the same stage.
+	wide func([]store.Triple)
 }
 
 // node is an entity position in the trie: the level's entity at the root,
@@ -120,6 +128,17 @@ func (d *decider) fetch(r *runner, xs []store.EntityID, k func()) {
 	d.fetchNode(r, d.root, xs, k)
 }
 
+// preloadIDs files the namespace's id triples, all of them, read by the
+// caller: the root never needs to read them.
+func (d *decider) preloadIDs(ts []store.Triple) {
+	for _, t := range ts {
+		if !slices.ContainsFunc(d.id.triples[t.E], func(x store.Triple) bool { return x.Key() == t.Key() }) {
+			d.id.triples[t.E] = append(d.id.triples[t.E], t)
+		}
+	}
+	d.idComplete = true
+}
+
 func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, k func()) {
 	todo := make([]store.EntityID, 0, len(xs))
 	for _, x := range xs {
@@ -128,19 +147,46 @@ func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, k func()) {
 			todo = append(todo, x)
 		}
 	}
-	if len(todo) == 0 || len(n.reads) == 0 {
+	// The reads to make, and the scan answering each.
+	reads := make([]*read, 0, len(n.reads))
+	var scans []Scan
+	idx := make([]int, 0, len(n.reads))
+	wide := -1
+	for _, rd := range n.reads {
+		if n == d.root && rd == d.id && d.idComplete {
+			continue
+		}
+		reads = append(reads, rd)
+		if n == d.root && d.wide != nil && !rd.reverse {
+			if wide < 0 {
+				wide = len(scans)
+				scans = append(scans, Scan{Index: EAV, E: todo})
+			}
+			idx = append(idx, wide)
+			continue
+		}
+		idx = append(idx, len(scans))
+		scans = append(scans, rd.scanFor(todo))
+	}
+	if n == d.root && d.wide != nil && wide < 0 {
+		wide = len(scans)
+		scans = append(scans, Scan{Index: EAV, E: todo})
+	}
+	if len(todo) == 0 || len(scans) == 0 {
 		r.then(k)
 		return
 	}
-	scans := make([]Scan, len(n.reads))
-	for i, rd := range n.reads {
-		scans[i] = rd.scanFor(todo)
-	}
 	r.scan(scans, func(res [][]store.Triple) {
+		if wide >= 0 {
+			d.wide(res[wide])
+		}
 		var hops []func(done func())
-		for i, rd := range n.reads {
+		for i, rd := range reads {
 			var next []store.EntityID
-			for _, t := range res[i] {
+			for _, t := range res[idx[i]] {
+				if wide >= 0 && idx[i] == wide && t.A != rd.attr.ID {
+					continue
+				}
 				x, ok := rd.key(t)
 				if !ok {
 					continue

@@ -75,8 +75,11 @@ type levelState struct {
 	l         *Level
 	d         *decider
 	nodes     map[store.EntityID]*Entity // entities listed at this level
-	pages     []*Page                    // pages awaiting their entities
 	justified map[store.EntityID]bool    // entities whose decision triples are in out
+	// prefetched holds the triples of every candidate of a nested level
+	// that lists all its matches (see decider.wide), so expand needs no
+	// field scan.
+	prefetched map[store.EntityID][]store.Triple
 }
 
 // add puts t into the justifying set.
@@ -134,9 +137,13 @@ func (ev *evaluator) top(ls *levelState, k func(*Page)) {
 	}
 }
 
-// namespace lists every entity of the level's namespace.
+// namespace lists every entity of the level's namespace. The id triples
+// read are the decider's: it need not read them again.
 func (ev *evaluator) namespace(ls *levelState, k func([]store.EntityID, bool)) {
 	ev.r.scan([]Scan{{Index: AEV, A: ls.l.ID.ID}}, func(res [][]store.Triple) {
+		if !ls.d.idComplete {
+			ls.d.preloadIDs(res[0])
+		}
 		ids := make([]store.EntityID, 0, len(res[0]))
 		for _, t := range res[0] {
 			ids = append(ids, t.E)
@@ -220,9 +227,11 @@ func (ev *evaluator) expand(ls *levelState, ids []store.EntityID, k func()) {
 		return
 	}
 	var scans []Scan
-	if l.Fields == nil {
+	switch {
+	case ls.prefetched != nil:
+	case l.Fields == nil:
 		scans = append(scans, Scan{Index: EAV, E: ids})
-	} else {
+	default:
 		for _, f := range l.Fields {
 			scans = append(scans, Scan{Index: EAV, A: f.ID, E: ids})
 		}
@@ -241,6 +250,11 @@ func (ev *evaluator) expand(ls *levelState, ids []store.EntityID, k func()) {
 		}
 		for _, ts := range res[:nf] {
 			ev.addFields(ls, ts)
+		}
+		if ls.prefetched != nil {
+			for _, id := range ids {
+				ev.addFields(ls, ls.prefetched[id])
+			}
 		}
 		for _, id := range ids {
 			if n := ls.nodes[id]; len(n.Fields) > 1 {
@@ -268,7 +282,8 @@ func (ev *evaluator) expand(ls *levelState, ids []store.EntityID, k func()) {
 func (ev *evaluator) addFields(ls *levelState, ts []store.Triple) {
 	for _, t := range ts {
 		a, ok := ev.q.attrs.ByID(t.A)
-		if !ok || a.Namespace != ls.l.Namespace || a.IsRef() || a.Label == store.IDLabel {
+		if !ok || a.Namespace != ls.l.Namespace || a.IsRef() || a.Label == store.IDLabel ||
+			ls.l.Fields != nil && !slices.Contains(ls.l.Fields, a) {
 			continue
 		}
 		n := ls.nodes[t.E]
@@ -299,6 +314,16 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 		for _, t := range ts {
 			if c, ok := child(t); ok {
 				cands = append(cands, c)
+			}
+		}
+	}
+	if !l.paginated && !l.Count {
+		// Every match is listed: read the candidates' fields with their
+		// where values, in one stage.
+		ls.prefetched = map[store.EntityID][]store.Triple{}
+		ls.d.wide = func(ts []store.Triple) {
+			for _, t := range ts {
+				ls.prefetched[t.E] = append(ls.prefetched[t.E], t)
 			}
 		}
 	}

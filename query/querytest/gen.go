@@ -215,7 +215,7 @@ func (g *Gen) level(d *Data, ns string, depth int, top bool) map[string]any {
 		return lv
 	}
 	var orderAttr *store.Attr
-	if g.chance(0.6) {
+	if g.chance(0.6) && (top || g.chance(0.5)) {
 		var cands []*store.Attr
 		for _, a := range d.Attrs.Namespace(ns) {
 			if a.Cardinality == store.CardinalityOne {
@@ -234,7 +234,11 @@ func (g *Gen) level(d *Data, ns string, depth int, top bool) map[string]any {
 	}
 	cursor := func() string { return g.cursor(d, ns, orderAttr).String() }
 	n := func() int { return g.pick(6) }
-	switch g.pick(9) {
+	pick := g.pick(9)
+	if !top && g.chance(0.5) {
+		pick = 8 // nested levels list all their matches more often
+	}
+	switch pick {
 	case 0:
 		opts["limit"] = n()
 	case 1:
