@@ -83,6 +83,12 @@ func (d *Decoder) Reset() { *d = Decoder{} }
 // StreamStop, which is how [ParseMessage] must be called next.
 func (d *Decoder) InStream() bool { return d.inStream }
 
+// Idle reports whether no transaction is in flight: none open between
+// Begin and Commit, none streamed but not yet committed or aborted. Only
+// then does a keepalive's WAL position say that every transaction
+// committed before it has been sent.
+func (d *Decoder) Idle() bool { return d.cur == nil && !d.inStream && len(d.streams) == 0 }
+
 // Decode parses one pgoutput message (the WAL data of an XLogData message
 // that started at lsn) and applies it. It returns the transaction the
 // message completed (a Commit or StreamCommit) or nil. Errors are
@@ -170,6 +176,16 @@ func (d *Decoder) apply(lsn store.LSN, msg pglogrepl.Message) (*Transaction, err
 		}
 		p := d.streams[m.Xid]
 		delete(d.streams, m.Xid)
+		if p != nil && len(p.rels) > 0 {
+			// pgoutput counts a schema sent inside a stream that commits
+			// as sent for the ordinary transactions after it too.
+			if d.rels == nil {
+				d.rels = make(map[uint32]*relation)
+			}
+			for id, r := range p.rels {
+				d.rels[id] = r
+			}
+		}
 		if p == nil {
 			// Postgres sends every segment of a streamed transaction
 			// again after a restart, so this should not happen; if it
@@ -206,10 +222,11 @@ func (d *Decoder) apply(lsn store.LSN, msg pglogrepl.Message) (*Transaction, err
 }
 
 // relation records a Relation message. Inside a stream it describes the
-// relation for that streamed transaction only: Postgres sends the schema
-// once per streamed transaction and again, outside, for the next ordinary
-// transaction, and a streamed transaction that altered the table may still
-// abort.
+// relation for that streamed transaction only until it commits, because
+// it may still abort (and with it an ALTER TABLE the schema reflects).
+// Postgres sends the schema once per streamed transaction; once one
+// commits it counts the schema as sent for ordinary transactions too, so
+// StreamCommit makes the stream's relations everyone's.
 func (d *Decoder) relation(m *pglogrepl.RelationMessage) {
 	r := newRelation(m)
 	if d.inStream {
