@@ -611,4 +611,3 @@ func (r *Reader) Stats() Stats {
 	}
 	return s
 }
-
