@@ -183,3 +183,19 @@ func name(id store.EntityID) string {
 	prefix := map[byte]string{1: "u", 2: "t", 3: "p"}[id[0]]
 	return fmt.Sprint(prefix, id[1])
 }
+
+type queryAttrs = store.Attrs
+
+type attrSpec struct{ ns, label string }
+
+// mustAttrs builds a registry of untyped attributes, with a link
+// todos.owner to users.
+func mustAttrs(specs ...attrSpec) *store.Attrs {
+	var list []store.Attr
+	for i, s := range specs {
+		list = append(list, store.Attr{ID: store.AttrID{0xbb, byte(i)}, Namespace: s.ns, Label: s.label})
+	}
+	list = append(list, store.Attr{ID: store.AttrID{0xbb, 0xff}, Namespace: "todos", Label: "owner", Type: store.TypeRef,
+		RefNamespace: "users", ReverseLabel: "todos"})
+	return store.MustNewAttrs(list...)
+}
