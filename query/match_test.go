@@ -87,7 +87,7 @@ func TestLike(t *testing.T) {
 		{`a\\`, false, `a\`, true},
 		{"é%", true, "ÉCOLE", true},
 		{"straße", true, "STRASSE", false}, // simple folding maps one rune to one rune
-		{"k", true, "\u212a", true},       // Kelvin sign folds to k
+		{"k", true, "\u212a", true},        // Kelvin sign folds to k
 		{"%b%b%b", false, "abababab", true},
 		{"%b%b%b%c", false, "abababab", false},
 	}
