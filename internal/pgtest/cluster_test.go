@@ -1,10 +1,13 @@
 package pgtest_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
+	osexec "os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -206,4 +209,61 @@ func count(tb testing.TB, dsn, sql string, args ...any) int {
 	var n int
 	require.NoError(tb, conn.QueryRow(tb.Context(), sql, args...).Scan(&n))
 	return n
+}
+
+// TestCluster_DiesWithParent kills (SIGKILL, no cleanup possible) a process
+// that started a cluster, and checks that the kernel's parent-death signal
+// takes the server down: no postgres outlives its test binary.
+func TestCluster_DiesWithParent(t *testing.T) {
+	pgtest.MustFindBinaries(t)
+	dir := mustTempDir(t)
+	cmd := osexec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestHelperCluster$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+dir)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer cmd.Process.Kill()
+
+	var pid int
+	sc := bufio.NewScanner(out)
+	for pid == 0 && sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "postmaster "); ok {
+			pid, err = strconv.Atoi(rest)
+			require.NoError(t, err)
+		}
+	}
+	require.NotZero(t, pid, "helper printed no postmaster pid")
+	require.NoError(t, syscall.Kill(pid, 0), "postmaster %d not running", pid)
+	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) }) // should the test fail
+
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	// The postmaster is not our child, so poll for it to go. Immediate
+	// shutdown takes well under a second; the minute only keeps a broken
+	// build from hanging until the test binary's timeout.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	for syscall.Kill(pid, 0) == nil || syscall.Kill(-pid, 0) == nil {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("postmaster %d outlived its parent", pid)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+const helperEnv = "PGTEST_HELPER_DIR"
+
+// TestHelperCluster is the process TestCluster_DiesWithParent kills: it
+// starts a cluster, prints its pid and waits.
+func TestHelperCluster(t *testing.T) {
+	dir := os.Getenv(helperEnv)
+	if dir == "" {
+		t.Skip("helper process of TestCluster_DiesWithParent")
+	}
+	c, err := pgtest.StartCluster(context.Background(), pgtest.Config{
+		DataDir: filepath.Join(dir, "data"), NoSync: true, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	fmt.Printf("postmaster %d\n", c.PID())
+	time.Sleep(time.Hour) // until killed
 }

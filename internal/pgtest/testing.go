@@ -47,7 +47,9 @@ type DB struct {
 
 	// Cluster is the server the database lives on, for fault tests that stop
 	// or restart it; nil when TEST_DATABASE_URL names the server. Tests that
-	// restart it must not run in parallel with other tests of the package.
+	// stop it must not run in parallel with other tests of the package; a
+	// cluster left stopped is started again by the next New and by the
+	// cleanup of the test that stopped it.
 	Cluster *Cluster
 }
 
@@ -115,6 +117,12 @@ func New(tb testing.TB) *DB {
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		if cluster != nil {
+			if err := cluster.Start(ctx); err != nil { // the test may have left it stopped
+				tb.Error(err)
+				return
+			}
+		}
 		if err := dropDatabase(ctx, admin, name); err != nil {
 			tb.Error(err)
 		}
@@ -138,6 +146,13 @@ func server(tb testing.TB) (string, *Cluster) {
 		if errors.Is(err, ErrNoBinaries) && !requirePostgres(os.Getenv) {
 			tb.Skipf("%v; install PostgreSQL (e.g. apt-get install postgresql-15) or set %s", err, EnvDatabaseURL)
 		}
+		tb.Fatal(err)
+	}
+	// A fault test that stopped the cluster and failed before starting it
+	// again must not fail every later test too.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := shared.cluster.Start(ctx); err != nil {
 		tb.Fatal(err)
 	}
 	return shared.cluster.AdminDSN(), shared.cluster

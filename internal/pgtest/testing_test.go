@@ -81,3 +81,21 @@ func TestReplicationDSN(t *testing.T) {
 		})
 	}
 }
+
+// TestNew_RestartsStoppedCluster: a fault test that leaves the shared
+// cluster stopped must not break the tests after it.
+func TestNew_RestartsStoppedCluster(t *testing.T) {
+	db := pgtest.New(t)
+	if db.Cluster == nil {
+		t.Skip("TEST_DATABASE_URL names the server")
+	}
+	t.Run("leaves it stopped", func(t *testing.T) {
+		sub := pgtest.New(t)
+		require.NoError(t, sub.Cluster.Stop(t.Context()))
+		// The subtest's cleanup starts it again to drop its database.
+	})
+	assert.NotZero(t, db.Cluster.PID(), "started again by the cleanup")
+	require.NoError(t, db.Cluster.Stop(t.Context()))
+	db2 := pgtest.New(t)
+	assert.Equal(t, 1, count(t, db2.DSN, "select 1"))
+}
