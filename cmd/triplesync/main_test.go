@@ -343,3 +343,20 @@ func queryRow(t *testing.T, dsn, sql string, dst ...any) {
 	defer conn.Close(context.Background())
 	require.NoError(t, conn.QueryRow(t.Context(), sql).Scan(dst...))
 }
+
+// TestServe_UnreachableDataDir: as root, a data directory the postgres
+// user cannot reach is one clear line, not initdb's complaint.
+func TestServe_UnreachableDataDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root runs postgres as another user")
+	}
+	pgtest.MustFindBinaries(t)
+	closed := t.TempDir() // its parent is mode 0700
+	_, stderr, code := runBinary(t, nil, "serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(closed, "data"))
+	assert.Equal(t, 1, code)
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	require.Len(t, lines, 1, "stderr must be one line:\n%s", stderr)
+	assert.Contains(t, lines[0], "not reachable by the postgres user")
+	assert.Contains(t, lines[0], "--data-dir")
+	assert.NoDirExists(t, filepath.Join(closed, "data"), "nothing created on error")
+}

@@ -124,12 +124,11 @@ func (m *Main) Run(ctx context.Context) error {
 // DataDir/pg and its database.
 func (m *Main) startPostgres(ctx context.Context) (*pgtest.Cluster, error) {
 	dir, err := filepath.Abs(m.Config.DataDir)
-	if err == nil {
-		err = os.MkdirAll(dir, 0o755)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	// StartCluster creates dir (0755) and dir/pg, after checking as root that
+	// the postgres user will be able to reach them.
 	cluster, err := pgtest.StartCluster(ctx, pgtest.Config{
 		DataDir: filepath.Join(dir, "pg"),
 		BinDir:  m.Config.PGBinDir,
@@ -137,6 +136,9 @@ func (m *Main) startPostgres(ctx context.Context) (*pgtest.Cluster, error) {
 	})
 	if errors.Is(err, pgtest.ErrNoBinaries) {
 		return nil, fmt.Errorf("start postgres: %w; install PostgreSQL (apt-get install postgresql-15), set --pg-bin-dir, or set DATABASE_URL", err)
+	}
+	if errors.Is(err, pgtest.ErrUnreachable) {
+		return nil, fmt.Errorf("start postgres: %w; as root, choose a --data-dir the postgres user can reach (not under /root), or run as another user", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)

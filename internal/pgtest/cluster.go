@@ -156,13 +156,13 @@ func StartCluster(ctx context.Context, cfg Config) (*Cluster, error) {
 // that no live postgres holds it.
 func (c *Cluster) prepare(ctx context.Context) error {
 	dir := c.cfg.DataDir
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return fmt.Errorf("pgtest: %w", err)
-	}
-	if c.cred != nil {
+	if c.cred != nil { // before creating anything
 		if err := reachable(filepath.Dir(dir), c.cred); err != nil {
 			return err
 		}
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("pgtest: %w", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err == nil {
 		return checkPidFile(dir)

@@ -132,6 +132,7 @@ func TestStartCluster_Unreachable(t *testing.T) {
 	_, err := pgtest.StartCluster(t.Context(), pgtest.Config{DataDir: filepath.Join(closed, "pg")})
 	require.ErrorIs(t, err, pgtest.ErrUnreachable)
 	assert.Contains(t, err.Error(), closed)
+	assert.NoDirExists(t, filepath.Join(closed, "pg"), "nothing created on error")
 }
 
 func TestFindBinaries(t *testing.T) {

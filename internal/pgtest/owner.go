@@ -37,10 +37,14 @@ func serverCredential() (*syscall.Credential, error) {
 
 // reachable reports, as an error wrapping [ErrUnreachable], the first of dir
 // and its parents that cred cannot search. Checking up front turns initdb's
-// "could not change directory" into a message naming the culprit.
+// "could not change directory" into a message naming the culprit. Missing
+// directories pass: they will be created searchable (0755).
 func reachable(dir string, cred *syscall.Credential) error {
 	for d := dir; ; d = filepath.Dir(d) {
 		fi, err := os.Stat(d)
+		if errors.Is(err, os.ErrNotExist) && d != filepath.Dir(d) {
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("pgtest: %w", err)
 		}
