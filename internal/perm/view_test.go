@@ -17,7 +17,6 @@ func id(n int) store.EntityID {
 	return store.MustParseEntityID(fmt.Sprintf("00000000-0000-4000-8000-%012d", n))
 }
 
-
 func TestViewSource(t *testing.T) {
 	attrs := store.MustNewAttrs(
 		store.Attr{ID: id(901), Namespace: "todos", Label: "id", Type: store.TypeString, Unique: true, Indexed: true},
