@@ -39,7 +39,7 @@ type fixture struct {
 	prefix string     // slot names start with it
 }
 
-func mustOpenFixture(t *testing.T) *fixture {
+func mustOpenFixture(t testing.TB) *fixture {
 	t.Helper()
 	db := pgtest.New(t)
 	conn, err := pgx.Connect(t.Context(), db.DSN)

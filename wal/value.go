@@ -1,0 +1,89 @@
+package wal
+
+import (
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/triplesync/triplesync/store"
+)
+
+// parseJSONB parses the text form of a jsonb value. Scalars, which most
+// triples hold, take a fast path that gives exactly the [store.Value]
+// store.ParseValue gives (FuzzParseJSONB checks that); objects, arrays,
+// strings with escapes and anything unusual go through store.ParseValue,
+// which canonicalises them.
+func parseJSONB(b []byte) (store.Value, error) {
+	switch {
+	case len(b) == 0:
+	case b[0] == '"' && len(b) >= 2 && b[len(b)-1] == '"':
+		s := b[1 : len(b)-1]
+		if plainString(s) {
+			return store.String(string(s)), nil
+		}
+	case string(b) == "null":
+		return store.Null(), nil
+	case string(b) == "true":
+		return store.Bool(true), nil
+	case string(b) == "false":
+		return store.Bool(false), nil
+	case b[0] == '-' || '0' <= b[0] && b[0] <= '9':
+		if plainNumber(b) {
+			if f, err := strconv.ParseFloat(string(b), 64); err == nil {
+				if v, err := store.NumberOK(f); err == nil {
+					return v, nil
+				}
+			}
+		}
+	}
+	return store.ParseValue(b)
+}
+
+// plainString reports whether s, the inside of a JSON string, needs no
+// unescaping: no quote, backslash or control character, valid UTF-8.
+func plainString(s []byte) bool {
+	for _, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(s)
+}
+
+// plainNumber reports whether b is a JSON number: -?int(.digits)?([eE][+-]?digits)?
+// with no leading zeros, which is what strconv.ParseFloat must not be
+// given more leniently (it also takes "0x1p3", "Inf", "1_000").
+func plainNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	start := i
+	n := digits()
+	if n == 0 || n > 1 && b[start] == '0' {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
+}
