@@ -116,4 +116,3 @@ func TestReaderRecordFuzzSeeds(t *testing.T) {
 		}
 	}
 }
-
