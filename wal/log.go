@@ -9,4 +9,5 @@ const (
 	logKeyRetryIn     = "retry_in"
 	logKeyReason      = "reason"
 	logKeyTxID        = "tx_id"
+	logKeyCreated     = "created"
 )

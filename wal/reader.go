@@ -228,7 +228,7 @@ func (r *Reader) connect(ctx context.Context) (*pgconn.PgConn, error) {
 		r.acked.Store(uint64(info.confirmed))
 	}
 	r.streamed = true
-	r.log.Info("wal streaming", logKeyLSN, formatLSN(info.confirmed), "created", info.created || info.recreated)
+	r.log.Info("wal streaming", logKeyLSN, formatLSN(info.confirmed), logKeyCreated, info.created || info.recreated)
 	if reason != "" {
 		// Queued before any transaction of this connection. The queue is
 		// empty on Open; on a reconnect this may wait for the consumer.

@@ -560,29 +560,58 @@ func TestReaderSlotRecreatedResets(t *testing.T) {
 	t.Logf("tx %d was written while no slot existed: covered by the reset", lost)
 }
 
-// The reader survives a Postgres restart and resumes without losing or
+// The reader survives a Postgres restart, and a crash (after which the
+// slot's confirmed position may fall back to its last checkpoint, so
+// transactions come again and are deduplicated), without losing or
 // repeating a transaction.
 func TestReaderPostgresRestart(t *testing.T) {
-	f := mustOpenFixture(t)
-	if f.db.Cluster == nil {
-		t.Skip("TEST_DATABASE_URL names the server: cannot restart it")
+	tests := []struct {
+		name string
+		stop func(context.Context, *pgtest.Cluster) error
+	}{
+		{"restart", func(ctx context.Context, c *pgtest.Cluster) error { return c.Restart(ctx) }},
+		{"crash", func(ctx context.Context, c *pgtest.Cluster) error {
+			if err := c.Crash(ctx); err != nil {
+				return err
+			}
+			return c.Start(ctx)
+		}},
 	}
-	var c collector
-	r := mustOpenReader(t, f.readerConfig(t, "r", c.handle))
-	before, err := f.writeTx(t.Context(), f.conn, e1, `1`)
-	require.NoError(t, err)
-	c.waitN(t, 1)
-	require.NoError(t, f.db.Cluster.Restart(t.Context()))
-	conn, err := pgx.Connect(t.Context(), f.db.DSN)
-	require.NoError(t, err)
-	defer conn.Close(context.Background())
-	after, err := f.writeTx(t.Context(), conn, e2, `2`)
-	require.NoError(t, err)
-	txs := c.waitN(t, 2)
-	assert.Equal(t, []store.TxID{before, after}, []store.TxID{txs[0].TxID, txs[1].TxID})
-	assert.GreaterOrEqual(t, r.Stats().Reconnects, uint64(1))
-	for _, tx := range c.all() {
-		assert.False(t, tx.Reset, tx.ResetReason)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := mustOpenFixture(t)
+			if f.db.Cluster == nil {
+				t.Skip("TEST_DATABASE_URL names the server: cannot restart it")
+			}
+			var c collector
+			r := mustOpenReader(t, f.readerConfig(t, "r", c.handle))
+			var want []store.TxID
+			for i := range 3 {
+				id, err := f.writeTx(t.Context(), f.conn, fmt.Sprintf("00000000-0000-4000-8000-%012d", i), `1`)
+				require.NoError(t, err)
+				want = append(want, id)
+			}
+			c.waitN(t, 3)
+			require.NoError(t, tt.stop(t.Context(), f.db.Cluster))
+			conn, err := pgx.Connect(t.Context(), f.db.DSN)
+			require.NoError(t, err)
+			defer conn.Close(context.Background())
+			for i := 3; i < 6; i++ {
+				id, err := f.writeTx(t.Context(), conn, fmt.Sprintf("00000000-0000-4000-8000-%012d", i), `1`)
+				require.NoError(t, err)
+				want = append(want, id)
+			}
+			txs := c.waitN(t, 6)
+			var got []store.TxID
+			for _, tx := range txs {
+				got = append(got, tx.TxID)
+			}
+			assert.Equal(t, want, got)
+			assert.GreaterOrEqual(t, r.Stats().Reconnects, uint64(1))
+			for _, tx := range c.all() {
+				assert.False(t, tx.Reset, tx.ResetReason)
+			}
+		})
 	}
 }
 
