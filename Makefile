@@ -1,5 +1,5 @@
-# Developer entry points. `make run` and `make test` are all a fresh machine
-# with Go needs (Postgres is found on PATH or under /usr/lib/postgresql).
+# Developer conveniences over scripts/run and scripts/test, which are the
+# Quick start's two commands (a fresh machine may not have make).
 # PKGS narrows test, bench, fuzz and vet: make test PKGS=./pg/...
 
 GO       ?= go
@@ -9,13 +9,13 @@ PKGS     ?= ./...
 
 .PHONY: run test bench fuzz vet
 
-## run: serve on 127.0.0.1:8888 with a managed Postgres under ./.triplesync
+## run: scripts/run — serve the demo on 127.0.0.1:8888 with a managed Postgres
 run:
-	$(GO) run ./cmd/triplesync serve --dev
+	scripts/run
 
-## test: every test, with the race detector
+## test: scripts/test — every test, with the race detector
 test:
-	$(GO) test -race -count=1 -timeout $(TIMEOUT) $(PKGS)
+	TEST_TIMEOUT=$(TIMEOUT) scripts/test $(PKGS)
 
 ## bench: every benchmark, with allocations
 bench:
