@@ -30,6 +30,7 @@ var recordSeeds = flag.Bool("record-seeds", false, "TestReaderRecordFuzzSeeds: r
 // over a raw pglogrepl connection, checks that the decoder takes it, and
 // with -record-seeds writes it as FuzzDecode seeds.
 func TestReaderRecordFuzzSeeds(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()

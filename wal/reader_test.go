@@ -168,6 +168,7 @@ func mustOpenReader(t testing.TB, cfg wal.Config) *wal.Reader {
 }
 
 func TestReaderTriples(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	var c collector
 	mustOpenReader(t, f.readerConfig(t, "r", c.handle))
@@ -219,6 +220,7 @@ func TestReaderTriples(t *testing.T) {
 }
 
 func TestReaderAttrs(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	var c collector
 	mustOpenReader(t, f.readerConfig(t, "r", c.handle))
@@ -247,6 +249,7 @@ func TestReaderAttrs(t *testing.T) {
 // an update leaves it alone: Postgres sends it as "unchanged" and the
 // decoder takes it from the old row.
 func TestReaderToast(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	var c collector
 	mustOpenReader(t, f.readerConfig(t, "r", c.handle))
@@ -278,6 +281,7 @@ func TestReaderToast(t *testing.T) {
 // in progress; the reader delivers them at commit, without the rows of
 // rolled-back savepoints, and never delivers an aborted one.
 func TestReaderStreaming(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	var c collector
 	cfg := f.readerConfig(t, "r", c.handle)
@@ -332,6 +336,7 @@ func TestReaderStreaming(t *testing.T) {
 // reader for a new one on the same slot, while transactions are written:
 // every tx-id arrives once, in commit order.
 func TestReaderExactlyOnce(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	var c collector
 	cfg := f.readerConfig(t, "r", c.handle)
@@ -407,6 +412,7 @@ func (f *fixture) killWalsenders(t testing.TB) int {
 }
 
 func TestReaderTwoSlots(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	var c1, c2 collector
 	mustOpenReader(t, f.readerConfig(t, "one", c1.handle))
@@ -428,6 +434,7 @@ func TestReaderTwoSlots(t *testing.T) {
 // A reader closed and replaced resumes from the slot: what the first one
 // handled is not delivered again, what came after is.
 func TestReaderResume(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	var c1 collector
 	cfg := f.readerConfig(t, "r", c1.handle)
@@ -465,6 +472,7 @@ func TestReaderResume(t *testing.T) {
 // slot's confirmed position stays before the transaction until it is
 // handled.
 func TestReaderAcknowledgesOnlyHandled(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	release := make(chan struct{})
 	var c collector
@@ -523,6 +531,7 @@ func (f *fixture) confirmed(t testing.TB, slot string) store.LSN {
 // A slot dropped under a running reader is made again, and the reader
 // says everything may be stale: what was written in between is lost to it.
 func TestReaderSlotRecreatedResets(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	var c collector
 	cfg := f.readerConfig(t, "r", c.handle)
@@ -564,7 +573,13 @@ func TestReaderSlotRecreatedResets(t *testing.T) {
 // slot's confirmed position may fall back to its last checkpoint, so
 // transactions come again and are deduplicated), without losing or
 // repeating a transaction.
+//
+// It is not parallel: it stops the cluster every test shares (parallel
+// tests wait until the sequential ones are done).
 func TestReaderPostgresRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("restarts Postgres")
+	}
 	tests := []struct {
 		name string
 		stop func(context.Context, *pgtest.Cluster) error
@@ -617,6 +632,7 @@ func TestReaderPostgresRestart(t *testing.T) {
 
 // A Handle error stops the reader; the transaction stays unacknowledged.
 func TestReaderHandleError(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	boom := fmt.Errorf("boom")
 	cfg := f.readerConfig(t, "r", func(context.Context, wal.Transaction) error { return boom })
@@ -641,6 +657,7 @@ func TestReaderHandleError(t *testing.T) {
 }
 
 func TestReaderOpenErrors(t *testing.T) {
+	t.Parallel()
 	f := mustOpenFixture(t)
 	tests := []struct {
 		name  string
