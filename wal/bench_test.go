@@ -8,8 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/triplesync/triplesync/pg"
+	"github.com/triplesync/triplesync/store"
 	"github.com/triplesync/triplesync/wal"
 )
 
@@ -46,21 +51,73 @@ func BenchmarkDecode(b *testing.B) {
 
 // BenchmarkReaderLatency measures commit → decoded on a real Postgres over
 // loopback: each iteration commits a one-row transaction (a transactions
-// row and a triple, as transact writes them) and waits until Handle has
-// it. Run it with -benchtime=2000x. It reports percentiles of the time
-// from the commit's return to the client ("commit") and from just before
-// the statement was sent ("send"); Handle can run before the client hears
-// back, so "commit" can be negative.
+// row and a triple, as transact writes them) and waits until it has been
+// decoded. Run it with -benchtime=2000x. It reports percentiles of the
+// time from the commit's return to the client ("commit") and from just
+// before the statement was sent ("send"); decoding can finish before the
+// client hears back, so "commit" can be negative.
+//
+// "reader" goes through a [wal.Reader] and its Handle; "raw" is the floor
+// under it: a bare pglogrepl receive loop feeding a [wal.Decoder] on one
+// goroutine, with no queue, acknowledgement or delivery goroutine, on the
+// same machine at the same time.
 func BenchmarkReaderLatency(b *testing.B) {
-	f := mustOpenFixture(b)
-	got := make(chan time.Time, 1)
-	cfg := f.readerConfig(b, "bench", func(_ context.Context, tx wal.Transaction) error {
-		if tx.TxID != 0 {
-			got <- time.Now()
-		}
-		return nil
+	b.Run("reader", func(b *testing.B) {
+		f := mustOpenFixture(b)
+		got := make(chan time.Time, 1)
+		cfg := f.readerConfig(b, "bench", func(_ context.Context, tx wal.Transaction) error {
+			if tx.TxID != 0 {
+				got <- time.Now()
+			}
+			return nil
+		})
+		mustOpenReader(b, cfg)
+		benchLatency(b, f, got)
 	})
-	mustOpenReader(b, cfg)
+	b.Run("raw", func(b *testing.B) {
+		f := mustOpenFixture(b)
+		got := make(chan time.Time, 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		conn, err := pgconn.Connect(ctx, f.db.ReplicationDSN())
+		require.NoError(b, err)
+		slot := f.prefix + "_raw"
+		_, err = pglogrepl.CreateReplicationSlot(ctx, conn, slot, "pgoutput", pglogrepl.CreateReplicationSlotOptions{Temporary: true, Mode: pglogrepl.LogicalReplication})
+		require.NoError(b, err)
+		require.NoError(b, pglogrepl.StartReplication(ctx, conn, slot, 0, pglogrepl.StartReplicationOptions{
+			Mode: pglogrepl.LogicalReplication, PluginArgs: []string{"proto_version '2'", "publication_names '" + pg.Publication + "'"},
+		}))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			var d wal.Decoder
+			for {
+				raw, err := conn.ReceiveMessage(ctx)
+				if err != nil {
+					return
+				}
+				cd, ok := raw.(*pgproto3.CopyData)
+				if !ok || cd.Data[0] != pglogrepl.XLogDataByteID {
+					continue
+				}
+				xld, err := pglogrepl.ParseXLogData(cd.Data[1:])
+				if err != nil {
+					return
+				}
+				if tx, err := d.Decode(store.LSN(xld.WALStart), xld.WALData); err == nil && tx != nil && tx.TxID != 0 {
+					got <- time.Now()
+				}
+			}
+		}()
+		b.Cleanup(func() {
+			cancel()
+			<-done
+			conn.Close(context.Background())
+		})
+		benchLatency(b, f, got)
+	})
+}
+
+func benchLatency(b *testing.B, f *fixture, got <-chan time.Time) {
 	ctx := b.Context()
 	_, err := f.conn.Prepare(ctx, "w", `WITH t AS (INSERT INTO transactions (mutation_id) VALUES (NULL) RETURNING id)
 		INSERT INTO triples (entity_id, attr_id, value, ea) SELECT gen_random_uuid(), $1, to_jsonb(id), true FROM t`)
