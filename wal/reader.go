@@ -40,6 +40,7 @@ type Reader struct {
 
 	mu     sync.Mutex
 	opened bool
+	closed bool
 	cancel context.CancelFunc
 	err    error // what stopped the reader, if not Close
 	wg     sync.WaitGroup
@@ -110,6 +111,14 @@ func (r *Reader) Open(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.mu.Lock()
+	if r.closed { // Close ran while this connected
+		r.mu.Unlock()
+		cancel()
+		conn.Close(context.WithoutCancel(ctx))
+		close(r.deliverDone)
+		close(r.done)
+		return ErrClosed
+	}
 	r.cancel = cancel
 	r.mu.Unlock()
 	r.wg.Add(2)
@@ -131,6 +140,7 @@ func (r *Reader) Close(ctx context.Context) error {
 	cancel := r.cancel
 	opened := r.opened
 	r.opened = true // a closed reader cannot be opened
+	r.closed = true
 	r.mu.Unlock()
 	if !opened {
 		close(r.deliverDone)
