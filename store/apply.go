@@ -268,7 +268,7 @@ func (b *batch) deleteEntity(st *Step) error {
 			continue
 		}
 		seen[cur] = true
-		b.ix.eav.Ascend(Triple{E: cur.e}, func(t Triple) bool {
+		ascend(b.ix.eav, Triple{E: cur.e}, func(t Triple) bool {
 			if t.E != cur.e {
 				return false
 			}
@@ -278,7 +278,7 @@ func (b *batch) deleteEntity(st *Step) error {
 			return true
 		})
 		target := Ref(cur.e)
-		b.ix.vae.Ascend(Triple{V: target}, func(t Triple) bool {
+		ascend(b.ix.vae, Triple{V: target}, func(t Triple) bool {
 			if t.V != target {
 				return false
 			}

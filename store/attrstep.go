@@ -50,7 +50,7 @@ func (b *batch) updateAttr(a Attr) error {
 // them to the indexes its flags name.
 func (b *batch) reindex(old, a *Attr) error {
 	var ts []Triple
-	b.ix.aev.Ascend(Triple{A: old.ID}, func(t Triple) bool {
+	ascend(b.ix.aev, Triple{A: old.ID}, func(t Triple) bool {
 		if t.A != old.ID {
 			return false
 		}
@@ -100,7 +100,7 @@ func (b *batch) deleteAttr(id AttrID) error {
 		return nil // already gone: a replayed delete
 	}
 	var ts []Triple
-	b.ix.aev.Ascend(Triple{A: id}, func(t Triple) bool {
+	ascend(b.ix.aev, Triple{A: id}, func(t Triple) bool {
 		if t.A != id {
 			return false
 		}

@@ -26,7 +26,7 @@ func (s *Snapshot) CheckInvariants() error {
 	nAVE, nVAE := 0, 0
 	var prev Triple
 	first := true
-	ix.eav.Scan(func(t Triple) bool {
+	scan(ix.eav, func(t Triple) bool {
 		a, ok := s.attrs.ByID(t.A)
 		if !ok {
 			err = broken("%s: unknown attribute", t)
@@ -55,7 +55,7 @@ func (s *Snapshot) CheckInvariants() error {
 			{"ave", ix.ave, flags&FlagAVE != 0},
 			{"vae", ix.vae, flags&FlagVAE != 0},
 		} {
-			got, ok := x.tr.Get(t)
+			got, ok := get(x.tr, t)
 			switch {
 			case ok != x.member:
 				err = broken("%s: in %s is %v, want %v", t, x.name, ok, x.member)
@@ -81,7 +81,7 @@ func (s *Snapshot) CheckInvariants() error {
 		return broken("ave has %d triples, want %d; vae has %d, want %d", ix.ave.Len(), nAVE, ix.vae.Len(), nVAE)
 	}
 	first = true
-	ix.ave.Scan(func(t Triple) bool {
+	scan(ix.ave, func(t Triple) bool {
 		if !first && prev.A == t.A && prev.V == t.V {
 			if a, _ := s.attrs.ByID(t.A); a != nil && a.Unique {
 				err = broken("%s and %s: two entities hold unique %s.%s", prev, t, a.Namespace, a.Label)

@@ -6,19 +6,22 @@ import (
 	"github.com/tidwall/btree"
 )
 
-// tree is one index: a B-tree of whole triples in that index's order. Every
-// index holds copies of the triples rather than pointers, so a comparison
-// never chases a pointer and a snapshot's memory is four flat arrays of
-// nodes. The trees are used copy-on-write (a tree is never changed after its
-// snapshot is built), so they take no locks.
-type tree = btree.BTreeG[Triple]
+// tree is one index: a B-tree of pointers to triples in that index's
+// order. The four trees of a snapshot point at the same Triple values, and
+// snapshots derived by Apply share them too: a stored Triple is never
+// modified (a change stores a new one), so sharing is safe. Pointers keep
+// nodes small, which is what copy-on-write copies on every write: a node of
+// 63 pointers is 504 bytes where 63 triples would be 4.5 KiB. The trees
+// are never changed once their snapshot is built, so they take no locks.
+//
+// Load allocates a store's triples as one array; it stays in memory while
+// any snapshot still points into it.
+type tree = btree.BTreeG[*Triple]
 
-// degree is the B-tree degree: nodes hold up to 2*degree-1 triples. 32 is
-// btree's default; at ~72 bytes a triple a node is a few KiB, and applying
-// one step copies one node per level per index.
+// degree is the B-tree degree: nodes hold up to 2*degree-1 items.
 const degree = 32
 
-func newTree(less func(a, b Triple) bool) *tree {
+func newTree(less func(a, b *Triple) bool) *tree {
 	return btree.NewBTreeGOptions(less, btree.Options{NoLocks: true, Degree: degree})
 }
 
@@ -90,10 +93,36 @@ func cmpVAE(a, b *Triple) int {
 	return cmpID(&a.E, &b.E)
 }
 
-func lessEAV(a, b Triple) bool { return cmpEAV(&a, &b) < 0 }
-func lessAEV(a, b Triple) bool { return cmpAEV(&a, &b) < 0 }
-func lessAVE(a, b Triple) bool { return cmpAVE(&a, &b) < 0 }
-func lessVAE(a, b Triple) bool { return cmpVAE(&a, &b) < 0 }
+func lessEAV(a, b *Triple) bool { return cmpEAV(a, b) < 0 }
+func lessAEV(a, b *Triple) bool { return cmpAEV(a, b) < 0 }
+func lessAVE(a, b *Triple) bool { return cmpAVE(a, b) < 0 }
+func lessVAE(a, b *Triple) bool { return cmpVAE(a, b) < 0 }
+
+// ascend calls fn with the triples of tr from pivot on, in order, until fn
+// returns false.
+func ascend(tr *tree, pivot Triple, fn func(Triple) bool) {
+	tr.Ascend(&pivot, func(t *Triple) bool { return fn(*t) })
+}
+
+// descend calls fn with the triples of tr from pivot down, in reverse
+// order, until fn returns false.
+func descend(tr *tree, pivot Triple, fn func(Triple) bool) {
+	tr.Descend(&pivot, func(t *Triple) bool { return fn(*t) })
+}
+
+// scan calls fn with every triple of tr in order until fn returns false.
+func scan(tr *tree, fn func(Triple) bool) {
+	tr.Scan(func(t *Triple) bool { return fn(*t) })
+}
+
+// get returns the triple of tr with k's key.
+func get(tr *tree, k Triple) (Triple, bool) {
+	t, ok := tr.Get(&k)
+	if !ok {
+		return Triple{}, false
+	}
+	return *t, true
+}
 
 // indexes are a snapshot's four trees:
 //
@@ -118,37 +147,38 @@ func (ix *indexes) clone() indexes {
 // insert adds t to every index flags say it belongs to, replacing a triple
 // of the same key (and so its CreatedAt).
 func (ix *indexes) insert(t Triple, flags IndexFlags) {
-	ix.eav.Set(t)
-	ix.aev.Set(t)
+	p := &t // one allocation, shared by every index
+	ix.eav.Set(p)
+	ix.aev.Set(p)
 	if flags&FlagAVE != 0 {
-		ix.ave.Set(t)
+		ix.ave.Set(p)
 	}
 	if flags&FlagVAE != 0 {
-		ix.vae.Set(t)
+		ix.vae.Set(p)
 	}
 }
 
 // remove deletes t's key from every index flags say it belongs to.
 func (ix *indexes) remove(t Triple, flags IndexFlags) {
-	ix.eav.Delete(t)
-	ix.aev.Delete(t)
+	ix.eav.Delete(&t)
+	ix.aev.Delete(&t)
 	if flags&FlagAVE != 0 {
-		ix.ave.Delete(t)
+		ix.ave.Delete(&t)
 	}
 	if flags&FlagVAE != 0 {
-		ix.vae.Delete(t)
+		ix.vae.Delete(&t)
 	}
 }
 
-// get returns the stored triple with t's key.
+// get returns the stored triple with key k.
 func (ix *indexes) get(k TripleKey) (Triple, bool) {
-	return ix.eav.Get(Triple{E: k.E, A: k.A, V: k.V})
+	return get(ix.eav, Triple{E: k.E, A: k.A, V: k.V})
 }
 
 // entityAttr calls fn for each triple of (e, a) in value order until fn
 // returns false.
 func (ix *indexes) entityAttr(e EntityID, a AttrID, fn func(Triple) bool) {
-	ix.eav.Ascend(Triple{E: e, A: a}, func(t Triple) bool {
+	ascend(ix.eav, Triple{E: e, A: a}, func(t Triple) bool {
 		if t.E != e || t.A != a {
 			return false
 		}
@@ -170,7 +200,7 @@ func (ix *indexes) valuesOf(e EntityID, a AttrID) []Triple {
 // holders calls fn for each triple of attribute a with value v (in entity
 // order) until fn returns false. a must be in AVE.
 func (ix *indexes) holders(a AttrID, v Value, fn func(Triple) bool) {
-	ix.ave.Ascend(Triple{A: a, V: v}, func(t Triple) bool {
+	ascend(ix.ave, Triple{A: a, V: v}, func(t Triple) bool {
 		if t.A != a || t.V != v {
 			return false
 		}

@@ -46,7 +46,7 @@ func (s *Snapshot) ScanEntity(e EntityID, a AttrID, fn func(Triple) bool) {
 		s.ix.entityAttr(e, a, fn)
 		return
 	}
-	s.ix.eav.Ascend(Triple{E: e}, func(t Triple) bool {
+	ascend(s.ix.eav, Triple{E: e}, func(t Triple) bool {
 		if t.E != e {
 			return false
 		}
@@ -57,7 +57,7 @@ func (s *Snapshot) ScanEntity(e EntityID, a AttrID, fn func(Triple) bool) {
 // ScanAttr calls fn with each triple of attribute a ordered by entity then
 // value (AEV), until fn returns false.
 func (s *Snapshot) ScanAttr(a AttrID, fn func(Triple) bool) {
-	s.ix.aev.Ascend(Triple{A: a}, func(t Triple) bool {
+	ascend(s.ix.aev, Triple{A: a}, func(t Triple) bool {
 		if t.A != a {
 			return false
 		}
@@ -117,7 +117,7 @@ func (s *Snapshot) ScanAttrValues(a AttrID, r ValueRange, desc bool, fn func(Tri
 				pivot.E = maxID // start after every (a, Lo, e)
 			}
 		}
-		s.ix.ave.Ascend(pivot, func(t Triple) bool {
+		ascend(s.ix.ave, pivot, func(t Triple) bool {
 			if t.A != a || r.aboveHi(t.V) {
 				return false
 			}
@@ -135,7 +135,7 @@ func (s *Snapshot) ScanAttrValues(a AttrID, r ValueRange, desc bool, fn func(Tri
 			pivot.E = EntityID{} // start before every (a, Hi, e)
 		}
 	}
-	s.ix.ave.Descend(pivot, func(t Triple) bool {
+	descend(s.ix.ave, pivot, func(t Triple) bool {
 		if t.A != a || r.belowLo(t.V) {
 			return false
 		}
@@ -152,7 +152,7 @@ func (s *Snapshot) ScanAttrValues(a AttrID, r ValueRange, desc bool, fn func(Tri
 // then source entity (VAE), until fn returns false.
 func (s *Snapshot) ScanRefs(target EntityID, a AttrID, fn func(Triple) bool) {
 	v := Ref(target)
-	s.ix.vae.Ascend(Triple{V: v, A: a}, func(t Triple) bool {
+	ascend(s.ix.vae, Triple{V: v, A: a}, func(t Triple) bool {
 		if t.V != v || !a.IsZero() && t.A != a {
 			return false
 		}
@@ -172,7 +172,7 @@ func (s *Snapshot) Get(k TripleKey) (Triple, bool) { return s.ix.get(k) }
 // Triples returns every triple in EAV order. The caller owns the slice.
 func (s *Snapshot) Triples() []Triple {
 	out := make([]Triple, 0, s.Len())
-	s.ix.eav.Scan(func(t Triple) bool {
+	scan(s.ix.eav, func(t Triple) bool {
 		out = append(out, t)
 		return true
 	})
@@ -197,12 +197,12 @@ func (s *Snapshot) InNamespace(e EntityID, ns string) bool {
 
 func inNamespace(ix *indexes, attrs *Attrs, e EntityID, ns string) bool {
 	if id, ok := attrs.IDAttr(ns); ok {
-		if _, has := ix.eav.Get(Triple{E: e, A: id.ID, V: Ref(e)}); has {
+		if _, has := get(ix.eav, Triple{E: e, A: id.ID, V: Ref(e)}); has {
 			return true
 		}
 	}
 	found := false
-	ix.eav.Ascend(Triple{E: e}, func(t Triple) bool {
+	ascend(ix.eav, Triple{E: e}, func(t Triple) bool {
 		if t.E != e {
 			return false
 		}
