@@ -21,6 +21,7 @@ const (
 
 var valueTypeNames = [...]string{"any", "string", "number", "boolean", "date", "json", "ref"}
 
+// String returns the type's name in the schema and on the wire.
 func (t ValueType) String() string {
 	if int(t) < len(valueTypeNames) {
 		return valueTypeNames[t]
@@ -56,6 +57,7 @@ const (
 	CardinalityMany                    // writing a value adds to the set
 )
 
+// String returns "one" or "many".
 func (c Cardinality) String() string {
 	if c == CardinalityMany {
 		return "many"

@@ -61,8 +61,10 @@ type OpError struct {
 	Err    error
 }
 
+// Error names the op and its position.
 func (e *OpError) Error() string { return fmt.Sprintf("op %d (%s): %v", e.Index, e.Action, e.Err) }
 
+// Unwrap returns the cause.
 func (e *OpError) Unwrap() error { return e.Err }
 
 // Transform turns ops into tx-steps against the registry attrs: add-attr

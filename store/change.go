@@ -9,6 +9,7 @@ const (
 	OpDelete
 )
 
+// String returns "insert", "update" or "delete".
 func (o Op) String() string {
 	switch o {
 	case OpInsert:

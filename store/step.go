@@ -30,6 +30,7 @@ const (
 
 var modeNames = [...]string{"upsert", "create", "update"}
 
+// String returns the mode's wire name.
 func (m Mode) String() string {
 	if int(m) < len(modeNames) {
 		return modeNames[m]
@@ -46,6 +47,7 @@ type LookupRef struct {
 	V Value
 }
 
+// String shows the lookup as [attr value] in errors and test output.
 func (l LookupRef) String() string { return fmt.Sprintf("[%s %s]", l.A, l.V) }
 
 // Step is one tx-step: the unit clients send and every side applies. Which
@@ -95,6 +97,7 @@ type StepError struct {
 	Err   error
 }
 
+// Error names the step, its op and the cause.
 func (e *StepError) Error() string {
 	if e.Op == "" {
 		return fmt.Sprintf("step %d: %v", e.Index, e.Err)
@@ -102,6 +105,7 @@ func (e *StepError) Error() string {
 	return fmt.Sprintf("step %d (%s): %v", e.Index, e.Op, e.Err)
 }
 
+// Unwrap returns the cause.
 func (e *StepError) Unwrap() error { return e.Err }
 
 // stepOptions is the optional last element of a triple step.

@@ -15,6 +15,7 @@ type Triple struct {
 // Key returns the triple's identity: (entity, attribute, value).
 func (t Triple) Key() TripleKey { return TripleKey{E: t.E, A: t.A, V: t.V} }
 
+// String shows the triple as [e a v] in errors and test output.
 func (t Triple) String() string {
 	return fmt.Sprintf("[%s %s %s]", t.E, t.A, t.V)
 }

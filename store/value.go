@@ -24,6 +24,7 @@ const (
 
 var kindNames = [...]string{"null", "boolean", "number", "string", "json"}
 
+// String returns the kind's name: "null", "boolean", "number", "string" or "json".
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
