@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,6 +29,8 @@ func TestParseEntityID(t *testing.T) {
 		{"non-hex", "0123abcg-4567-89ef-0123-456789abcdef", ""},
 		{"braces", "{123abcd-4567-89ef-0123-456789abcde}", ""},
 		{"non-ascii", "0123abcé-4567-89ef-0123-456789abcd", ""},
+		{"extra dash", "00000000-0000-0000-0000-00-000000000", ""}, // found by FuzzApply: parsed past the end
+		{"dash for a digit", "00000000-0000-0000-0000-0000000000-0", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,4 +78,24 @@ func TestLookupEntityID(t *testing.T) {
 	assert.NotEqual(t, id1, store.LookupEntityID(store.MustParseEntityID("a0000000-0000-4000-8000-000000000003"), store.String("ann@example.com")))
 	assert.Equal(t, byte(0x50), id1[6]&0xf0, "version 5 layout")
 	assert.Equal(t, byte(0x80), id1[8]&0xc0, "RFC 4122 variant")
+}
+
+// FuzzParseEntityID: no panic; a parsed id prints as the lower-cased input
+// and parses back to itself.
+func FuzzParseEntityID(f *testing.F) {
+	for _, s := range []string{"0123abcd-4567-89ef-0123-456789abcdef", "0123ABCD-4567-89EF-0123-456789ABCDEF",
+		"00000000-0000-0000-0000-00-000000000", "", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := store.ParseEntityID(s)
+		if err != nil {
+			require.ErrorIs(t, err, store.ErrInvalidID)
+			return
+		}
+		require.Equal(t, strings.ToLower(s), id.String())
+		back, err := store.ParseEntityID(id.String())
+		require.NoError(t, err)
+		require.Equal(t, id, back)
+	})
 }
