@@ -1,0 +1,144 @@
+package pg
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/triplesync/triplesync/query"
+	"github.com/triplesync/triplesync/store"
+)
+
+// source is the Postgres [query.Source] of one [DB.Read]: every Scan call
+// sends all its scans as one pgx.Batch over the Read's transaction, so a
+// stage of the evaluation costs one round trip.
+//
+// Postgres narrows and orders; Go has the last word. Each scan's SQL
+// selects a superset of the answer, ordered by the indexes (see scanPlan);
+// the rows are then filtered with [query.Scan.Selects] and After, sorted
+// with [query.Scan.Compare] and cut to Limit, so the answer is exactly the
+// contract's even where Postgres's order is only close to the store's
+// (strings of 1024 bytes or more, objects and arrays; see the package
+// comment). A limit is pushed into SQL only in a form that cannot lose a
+// row of the answer; if Go's filters leave a limited scan short while
+// Postgres had more rows, the scan is sent again with a larger limit (a
+// second round trip, which takes unusual data: long strings or JSON values
+// next to a cursor).
+type source struct {
+	ctx    context.Context // bound for one evaluation, as query.Source asks
+	tx     pgx.Tx
+	closed bool
+	trips  int // round trips made
+}
+
+var _ query.Source = (*source)(nil)
+
+// maxPushedLimit is the largest limit a retried scan sends; beyond it the
+// scan reads its whole answer.
+const maxPushedLimit = 1 << 16
+
+// Scan implements [query.Source].
+func (s *source) Scan(scans []query.Scan) ([][]store.Triple, error) {
+	if s.closed {
+		return nil, ErrSourceClosed
+	}
+	out := make([][]store.Triple, len(scans))
+	plans := make([]*scanPlan, 0, len(scans))
+	for i := range scans {
+		sc := &scans[i]
+		if err := sc.Validate(); err != nil {
+			return nil, err
+		}
+		if p := newScanPlan(sc, i); p != nil {
+			plans = append(plans, p)
+		}
+	}
+	for len(plans) > 0 {
+		b := &pgx.Batch{}
+		for _, p := range plans {
+			sql, args := p.sql()
+			b.Queue(sql, args...)
+		}
+		s.trips++
+		br := s.tx.SendBatch(s.ctx, b)
+		var again []*scanPlan
+		for _, p := range plans {
+			ts, heads, err := collectTriples(br)
+			if err != nil {
+				br.Close()
+				return nil, err
+			}
+			res := p.finish(ts)
+			if p.limit > 0 && heads >= p.limit && len(res) < p.s.Limit {
+				// Go's filters dropped rows Postgres counted: ask for more.
+				p.limit *= 4
+				if p.limit > maxPushedLimit {
+					p.limit = 0
+				}
+				again = append(again, p)
+				continue
+			}
+			out[p.index] = res
+		}
+		if err := br.Close(); err != nil {
+			return nil, err
+		}
+		plans = again
+	}
+	return out, nil
+}
+
+// collectTriples reads the next result of br: rows of (part, entity_id,
+// attr_id, value text, created_at). heads counts the rows of part 0, those
+// a pushed limit counted.
+func collectTriples(br pgx.BatchResults) (ts []store.Triple, heads int, err error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var part int32
+	var text []byte
+	for rows.Next() {
+		var t store.Triple
+		if err := rows.Scan(&part, (*[16]byte)(&t.E), (*[16]byte)(&t.A), &text, &t.CreatedAt); err != nil {
+			return nil, 0, err
+		}
+		if t.V, err = store.ParseValue(text); err != nil {
+			return nil, 0, fmt.Errorf("triple %s %s: %w", t.E, t.A, err)
+		}
+		if part == 0 {
+			heads++
+		}
+		ts = append(ts, t)
+	}
+	return ts, heads, rows.Err()
+}
+
+// finish turns the rows of p's SQL into the scan's answer: filtered, after
+// After, sorted, without the duplicates the completion of a fuzzy group
+// may repeat, and cut to Limit.
+func (p *scanPlan) finish(ts []store.Triple) []store.Triple {
+	s := p.s
+	var after store.Triple
+	if s.After != nil {
+		after = store.Triple{E: s.After.E, A: s.After.A, V: s.After.V}
+	}
+	out := ts[:0]
+	for _, t := range ts {
+		if s.Selects(t) && (s.After == nil || s.Compare(t, after) > 0) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, s.Compare)
+	out = slices.CompactFunc(out, func(a, b store.Triple) bool { return a.Key() == b.Key() })
+	if s.Limit > 0 && len(out) > s.Limit {
+		out = out[:s.Limit]
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return slices.Clip(out)
+}
