@@ -96,7 +96,7 @@ func comparePos(a, b Cursor, desc bool) int {
 		c = store.Compare(a.V, b.V)
 	}
 	if c == 0 {
-		c = a.E.Compare(b.E)
+		c = cmpID(&a.E, &b.E)
 	}
 	if desc {
 		return -c

@@ -131,12 +131,44 @@ func (d *decider) fetch(r *runner, xs []store.EntityID, k func()) {
 // preloadIDs files the namespace's id triples, all of them, read by the
 // caller: the root never needs to read them.
 func (d *decider) preloadIDs(ts []store.Triple) {
-	for _, t := range ts {
-		if !slices.ContainsFunc(d.id.triples[t.E], func(x store.Triple) bool { return x.Key() == t.Key() }) {
-			d.id.triples[t.E] = append(d.id.triples[t.E], t)
+	fileRuns(d.id.triples, ts, func(t store.Triple) (store.EntityID, bool) {
+		// Entities fetched before hold their id triple already.
+		return t.E, len(d.id.triples[t.E]) == 0
+	})
+	d.idComplete = true
+}
+
+// fileRuns files each triple of ts that key accepts under its key. Results
+// come sorted by the key (EAV by entity, VAE by target), so each key's
+// triples are one run of ts, filed as a subslice without copying; a key
+// met again later (which scans do not produce) gets a copy.
+func fileRuns(m map[store.EntityID][]store.Triple, ts []store.Triple, key func(store.Triple) (store.EntityID, bool)) {
+	start := -1
+	var cur store.EntityID
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		run := ts[start:end:end]
+		if old, ok := m[cur]; ok {
+			m[cur] = append(slices.Clip(old), run...)
+		} else {
+			m[cur] = run
+		}
+		start = -1
+	}
+	for i, t := range ts {
+		k, ok := key(t)
+		switch {
+		case !ok:
+			flush(i)
+		case start >= 0 && k == cur:
+		default:
+			flush(i)
+			start, cur = i, k
 		}
 	}
-	d.idComplete = true
+	flush(len(ts))
 }
 
 func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, k func()) {
@@ -182,23 +214,24 @@ func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, k func()) {
 		}
 		var hops []func(done func())
 		for i, rd := range reads {
-			var next []store.EntityID
-			for _, t := range res[idx[i]] {
-				if wide >= 0 && idx[i] == wide && t.A != rd.attr.ID {
-					continue
+			ts := res[idx[i]]
+			inWide := wide >= 0 && idx[i] == wide
+			fileRuns(rd.triples, ts, func(t store.Triple) (store.EntityID, bool) {
+				if inWide && t.A != rd.attr.ID {
+					return store.EntityID{}, false
 				}
-				x, ok := rd.key(t)
-				if !ok {
-					continue
-				}
-				rd.triples[x] = append(rd.triples[x], t)
-				if rd.child != nil {
+				return rd.key(t)
+			})
+			if rd.child != nil {
+				var next []store.EntityID
+				for _, t := range ts {
+					if inWide && t.A != rd.attr.ID {
+						continue
+					}
 					if y, ok := rd.next(t); ok {
 						next = append(next, y)
 					}
 				}
-			}
-			if rd.child != nil {
 				child, next := rd.child, sortIDs(next)
 				hops = append(hops, func(done func()) { d.fetchNode(r, child, next, done) })
 			}
@@ -291,7 +324,7 @@ func justifyNode(n *node, x store.EntityID, add func(store.Triple)) {
 
 // sortIDs sorts ids and removes duplicates, in place.
 func sortIDs(ids []store.EntityID) []store.EntityID {
-	slices.SortFunc(ids, store.EntityID.Compare)
+	slices.SortFunc(ids, func(a, b store.EntityID) int { return cmpID(&a, &b) })
 	return slices.Compact(ids)
 }
 

@@ -147,6 +147,9 @@ func (dr *driver) run(r *runner, limit int, k func(ids []store.EntityID, overflo
 		switch p.Op {
 		case OpIn:
 			s.V = p.Values
+			if a.IsRef() {
+				s.Index = VAE // the reverse index finds a link's sources
+			}
 		case OpIsNull:
 			s.Range = store.ValueRange{Lo: store.Null(), HasLo: true, LoExclusive: true}
 		case OpLike, OpILike:

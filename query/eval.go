@@ -34,11 +34,20 @@ func Eval(src Source, q *Query) (*Result, error) {
 		q:        q,
 		r:        runner{src: src},
 		states:   make([]*levelState, len(q.levels)),
-		out:      map[store.TripleKey]store.Triple{},
 		included: map[string]map[store.EntityID]bool{},
 	}
 	for i, l := range q.levels {
-		ev.states[i] = &levelState{l: l, d: newDecider(l), nodes: map[store.EntityID]*Entity{}, justified: map[store.EntityID]bool{}}
+		ls := &levelState{l: l, d: newDecider(l), nodes: map[store.EntityID]*Entity{}, justified: map[store.EntityID]bool{},
+			fields: map[store.AttrID]*store.Attr{}}
+		for _, a := range q.attrs.Namespace(l.Namespace) {
+			if !a.IsRef() && a.Label != store.IDLabel && (l.Fields == nil || slices.Contains(l.Fields, a)) {
+				ls.fields[a.ID] = a
+			}
+		}
+		ev.states[i] = ls
+		if !slices.Contains(ev.idAttrs, l.ID) {
+			ev.idAttrs = append(ev.idAttrs, l.ID)
+		}
 	}
 	res := &Result{Tops: make([]*Page, len(q.tops))}
 	done := join(len(q.tops), ev.closure)
@@ -51,11 +60,11 @@ func Eval(src Source, q *Query) (*Result, error) {
 	if err := ev.r.run(); err != nil {
 		return nil, err
 	}
-	res.Triples = make([]store.Triple, 0, len(ev.out))
-	for _, t := range ev.out {
-		res.Triples = append(res.Triples, t)
+	n := 0
+	for _, c := range ev.out {
+		n += len(c)
 	}
-	slices.SortFunc(res.Triples, func(a, b store.Triple) int { return CompareIndex(EAV, a, b) })
+	res.Triples = sortTriples(ev.out, n)
 	res.Stages, res.Scans = ev.r.stages, ev.r.sent
 	return res, nil
 }
@@ -64,7 +73,12 @@ type evaluator struct {
 	q      *Query
 	r      runner
 	states []*levelState // by Level.Index
-	out    map[store.TripleKey]store.Triple
+	// out collects the justifying triples, duplicates and all, in chunks
+	// (growing one slice would copy it over and over); Eval sorts and
+	// compacts them.
+	out [][]store.Triple
+	// idAttrs are the id attributes of the query's namespaces.
+	idAttrs []*store.Attr
 	// included holds, per namespace, the entities whose id triple is in out:
 	// the entities a client can list, which every level over the namespace
 	// must be able to decide.
@@ -74,28 +88,32 @@ type evaluator struct {
 type levelState struct {
 	l         *Level
 	d         *decider
-	nodes     map[store.EntityID]*Entity // entities listed at this level
-	justified map[store.EntityID]bool    // entities whose decision triples are in out
-	// prefetched holds the triples of every candidate of a nested level
-	// that lists all its matches (see decider.wide), so expand needs no
-	// field scan.
-	prefetched map[store.EntityID][]store.Triple
+	nodes     map[store.EntityID]*Entity   // entities listed at this level
+	justified map[store.EntityID]bool      // entities whose decision triples are in out
+	fields    map[store.AttrID]*store.Attr // the attributes returned for each entity
+	// prefetched holds all the triples of every candidate of a nested level
+	// that lists all its matches (see decider.wide), as scan answers in EAV
+	// order, so expand needs no field scan.
+	prefetched [][]store.Triple
 }
 
 // add puts t into the justifying set.
 func (ev *evaluator) add(t store.Triple) {
-	k := t.Key()
-	if _, ok := ev.out[k]; ok {
-		return
+	if k := len(ev.out); k == 0 || len(ev.out[k-1]) == cap(ev.out[k-1]) {
+		ev.out = append(ev.out, make([]store.Triple, 0, 512<<min(k, 4)))
 	}
-	ev.out[k] = t
-	if a, ok := ev.q.attrs.ByID(t.A); ok && a.Label == store.IDLabel {
-		m := ev.included[a.Namespace]
-		if m == nil {
-			m = map[store.EntityID]bool{}
-			ev.included[a.Namespace] = m
+	last := &ev.out[len(ev.out)-1]
+	*last = append(*last, t)
+	for _, a := range ev.idAttrs {
+		if a.ID == t.A {
+			m := ev.included[a.Namespace]
+			if m == nil {
+				m = map[store.EntityID]bool{}
+				ev.included[a.Namespace] = m
+			}
+			m[t.E] = true
+			return
 		}
-		m[t.E] = true
 	}
 }
 
@@ -192,27 +210,27 @@ func (ev *evaluator) page(ls *levelState, all []Cursor, c cut, link map[store.En
 	for _, x := range all[lo:hi] {
 		incl(x.E)
 	}
-	p.Entities = make([]*Entity, 0, c.end-c.start)
+	p.ids = make([]store.EntityID, 0, c.end-c.start)
 	for _, x := range all[c.start:c.end] {
-		p.Entities = append(p.Entities, &Entity{ID: x.E}) // placeholder until expanded
+		p.ids = append(p.ids, x.E)
 	}
 	return p
 }
 
-// expandPages reads the fields and links of the pages' entities, evaluates
-// the child levels, and swaps the placeholders for the built entities.
+// expandPages builds the pages' entities: their fields and links, and the
+// child levels.
 func (ev *evaluator) expandPages(ls *levelState, pages []*Page, k func()) {
 	var ids []store.EntityID
 	for _, p := range pages {
-		for _, e := range p.Entities {
-			ids = append(ids, e.ID)
-		}
+		ids = append(ids, p.ids...)
 	}
 	ev.expand(ls, sortIDs(ids), func() {
 		for _, p := range pages {
-			for i, e := range p.Entities {
-				p.Entities[i] = ls.nodes[e.ID]
+			p.Entities = make([]*Entity, len(p.ids))
+			for i, id := range p.ids {
+				p.Entities[i] = ls.nodes[id]
 			}
+			p.ids = nil
 		}
 		k()
 	})
@@ -245,57 +263,77 @@ func (ev *evaluator) expand(ls *levelState, ids []store.EntityID, k func()) {
 		}
 	}
 	ev.r.scan(scans, func(res [][]store.Triple) {
-		for _, id := range ids {
-			ls.nodes[id] = &Entity{ID: id, Links: make([]*Page, len(l.Children))}
-		}
-		for _, ts := range res[:nf] {
-			ev.addFields(ls, ts)
-		}
+		sources := res[:nf]
 		if ls.prefetched != nil {
-			for _, id := range ids {
-				ev.addFields(ls, ls.prefetched[id])
-			}
+			sources = ls.prefetched
 		}
-		for _, id := range ids {
-			if n := ls.nodes[id]; len(n.Fields) > 1 {
-				slices.SortFunc(n.Fields, func(a, b Field) int { return cmpString(a.Attr.Label, b.Attr.Label) })
-			}
-		}
+		ev.build(ls, ids, sources)
 		done := join(len(l.Children), k)
 		for ci, c := range l.Children {
 			linked := map[store.EntityID][]store.Triple{}
-			for _, t := range res[nf+ci] {
-				parent, ok := t.E, true
+			fileRuns(linked, res[nf+ci], func(t store.Triple) (store.EntityID, bool) {
 				if c.Reverse {
-					parent, ok = t.V.AsEntityID()
+					return t.V.AsEntityID()
 				}
-				if ok {
-					linked[parent] = append(linked[parent], t)
-				}
-			}
+				return t.E, true
+			})
 			ev.nested(ev.states[c.Index], ci, ids, linked, done)
 		}
 	})
 }
 
-// addFields files field triples (in EAV order) on their entities.
-func (ev *evaluator) addFields(ls *levelState, ts []store.Triple) {
-	for _, t := range ts {
-		a, ok := ev.q.attrs.ByID(t.A)
-		if !ok || a.Namespace != ls.l.Namespace || a.IsRef() || a.Label == store.IDLabel ||
-			ls.l.Fields != nil && !slices.Contains(ls.l.Fields, a) {
-			continue
+// build makes the entities ids (sorted) of a level from their field
+// triples: sources are scan answers in EAV order, each holding some
+// attributes of some of the entities, so one merge walk over the entities
+// and the sources files every triple without maps. Entities, fields and
+// values are carved from three slabs: a level's entities cost a handful of
+// allocations, not a few per entity.
+func (ev *evaluator) build(ls *levelState, ids []store.EntityID, sources [][]store.Triple) {
+	l := ls.l
+	n := 0
+	for _, src := range sources {
+		n += len(src)
+	}
+	ents := make([]Entity, len(ids))
+	links := make([]*Page, len(ids)*len(l.Children))
+	fields := make([]Field, 0, n)
+	vals := make([]store.Value, 0, n)
+	at := make([]int, len(sources)) // each source's cursor
+	for i, id := range ids {
+		e := &ents[i]
+		e.ID = id
+		e.Links = links[i*len(l.Children) : (i+1)*len(l.Children) : (i+1)*len(l.Children)]
+		f0 := len(fields)
+		for si, src := range sources {
+			j := at[si]
+			for j < len(src) && cmpID(&src[j].E, &id) < 0 {
+				j++
+			}
+			for ; j < len(src) && src[j].E == id; j++ {
+				t := src[j]
+				a, ok := ls.fields[t.A]
+				if !ok {
+					continue
+				}
+				ev.add(t)
+				if k := len(fields); k > f0 && fields[k-1].Attr == a {
+					vals = append(vals, t.V) // right after the field's values: vals never grows
+					fields[k-1].Values = fields[k-1].Values[:len(fields[k-1].Values)+1]
+					continue
+				}
+				vals = append(vals, t.V)
+				fields = append(fields, Field{Attr: a, Values: vals[len(vals)-1:]})
+			}
+			at[si] = j
 		}
-		n := ls.nodes[t.E]
-		if n == nil {
-			continue
+		e.Fields = fields[f0:len(fields):len(fields)]
+		for fi := range e.Fields {
+			e.Fields[fi].Values = slices.Clip(e.Fields[fi].Values)
 		}
-		ev.add(t)
-		if k := len(n.Fields); k > 0 && n.Fields[k-1].Attr == a {
-			n.Fields[k-1].Values = append(n.Fields[k-1].Values, t.V)
-			continue
+		if len(e.Fields) > 1 {
+			slices.SortFunc(e.Fields, func(a, b Field) int { return cmpString(a.Attr.Label, b.Attr.Label) })
 		}
-		n.Fields = append(n.Fields, Field{Attr: a, Values: []store.Value{t.V}})
+		ls.nodes[id] = e
 	}
 }
 
@@ -320,12 +358,8 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 	if !l.paginated && !l.Count {
 		// Every match is listed: read the candidates' fields with their
 		// where values, in one stage.
-		ls.prefetched = map[store.EntityID][]store.Triple{}
-		ls.d.wide = func(ts []store.Triple) {
-			for _, t := range ts {
-				ls.prefetched[t.E] = append(ls.prefetched[t.E], t)
-			}
-		}
+		ls.prefetched = [][]store.Triple{}
+		ls.d.wide = func(ts []store.Triple) { ls.prefetched = append(ls.prefetched, ts) }
 	}
 	ls.d.fetch(&ev.r, sortIDs(cands), func() {
 		pnodes := ev.states[l.Parent.Index].nodes
@@ -397,4 +431,25 @@ func (ev *evaluator) includedCount() int {
 		n += len(m)
 	}
 	return n
+}
+
+// sortTriples returns the triples of chunks (n in all) in EAV order without
+// duplicates. It sorts indices rather than the 72-byte triples themselves,
+// which halves the cost on large results.
+func sortTriples(chunks [][]store.Triple, n int) []store.Triple {
+	all := make([]*store.Triple, 0, n)
+	for _, c := range chunks {
+		for i := range c {
+			all = append(all, &c[i])
+		}
+	}
+	slices.SortFunc(all, func(a, b *store.Triple) int { return compareIndex(EAV, a, b) })
+	out := make([]store.Triple, 0, n)
+	for _, t := range all {
+		if k := len(out); k > 0 && out[k-1].Key() == t.Key() {
+			continue
+		}
+		out = append(out, *t)
+	}
+	return slices.Clip(out)
 }

@@ -14,10 +14,10 @@ const maxChunk = 1 << 14
 // Tuning of the plans; variables so that tests can shrink them and drive
 // every path (many chunks, fallbacks) on small data.
 var (
-	probeMin    = 1024 // candidates a where clause may yield before the ordered plan is preferred...
-	probeFactor = 4    // ...or this many times the entities the page needs, if more
-	minChunk    = 32   // smallest forward chunk of the ordered plan
-	backChunk   = 32   // first backward chunk looking for the entity before an after cursor
+	probeMin    = 256 // candidates a where clause may yield before the ordered plan is preferred...
+	probeFactor = 4   // ...or this many times the entities the page needs, if more
+	minChunk    = 32  // smallest forward chunk of the ordered plan
+	backChunk   = 32  // first backward chunk looking for the entity before an after cursor
 )
 
 // nonNull is the range of every value but null: nulls count as missing

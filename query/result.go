@@ -56,6 +56,8 @@ type Page struct {
 	Entities []*Entity // the window of matching entities, in order
 	Info     PageInfo
 	Count    int // Level.Count: the number of matching entities
+
+	ids []store.EntityID // the entities, until they are built
 }
 
 // PageInfo tells where a page lies among all matching entities. Start and

@@ -26,6 +26,17 @@ func (ss snapshotSource) Scan(scans []Scan) ([][]store.Triple, error) {
 			return nil, err
 		}
 		c := collector{s: s}
+		// A first guess at the answer's size saves most regrowing.
+		switch n := len(s.E); {
+		case s.Limit > 0:
+			c.out = make([]store.Triple, 0, min(s.Limit, 1024))
+		case s.Index == EAV && s.A.IsZero():
+			c.out = make([]store.Triple, 0, 4*n)
+		case n > 0:
+			c.out = make([]store.Triple, 0, n)
+		case len(s.V) > 0:
+			c.out = make([]store.Triple, 0, len(s.V))
+		}
 		ss.scan(&c)
 		out[i] = c.out
 	}
@@ -134,27 +145,29 @@ func (ss snapshotSource) perEntity(c *collector) {
 		}
 	}
 	var buf []store.Triple
+	stop := false
+	add := func(t store.Triple) bool {
+		stop = !c.add(t)
+		return !stop
+	}
+	gather := func(t store.Triple) bool {
+		buf = append(buf, t)
+		return true
+	}
 	for k := range es {
 		e := es[k]
 		if s.Desc {
 			e = es[len(es)-1-k]
 		}
 		if !s.Desc {
-			stop := false
-			ss.s.ScanEntity(e, s.A, func(t store.Triple) bool {
-				stop = !c.add(t)
-				return !stop
-			})
+			ss.s.ScanEntity(e, s.A, add)
 			if stop {
 				return
 			}
 			continue
 		}
 		buf = buf[:0]
-		ss.s.ScanEntity(e, s.A, func(t store.Triple) bool {
-			buf = append(buf, t)
-			return true
-		})
+		ss.s.ScanEntity(e, s.A, gather)
 		for i := len(buf) - 1; i >= 0; i-- {
 			if !c.add(buf[i]) {
 				return
