@@ -25,6 +25,11 @@ func (ss snapshotSource) Scan(scans []Scan) ([][]store.Triple, error) {
 		if err := s.Validate(); err != nil {
 			return nil, err
 		}
+		if s.Index == VAE {
+			if a, ok := ss.s.Attrs().ByID(s.A); !ok || !a.IsRef() {
+				return nil, badScan(s, "vae needs a ref attribute")
+			}
+		}
 		c := collector{s: s}
 		// A first guess at the answer's size saves most regrowing.
 		switch n := len(s.E); {

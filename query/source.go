@@ -83,10 +83,12 @@ func (ix Index) String() string {
 // ordered, filtered answer; zero means no limit.
 //
 // E and V, when set, are sorted ascending without duplicates; a source may
-// rely on it. VAE selects triples of ref attributes only, whose values are
-// ref strings; values in V that are not ref strings select nothing.
-// CreatedAt must be the stored one. A scan without the fields its index
-// requires (or with an unknown Index) is an error wrapping [ErrBadScan].
+// rely on it. VAE reads ref attributes only: a VAE scan of any other
+// attribute is an error; values in V that are not canonical ref strings
+// select nothing. CreatedAt must be the stored one. A scan without the
+// fields its index requires (or with an unknown Index, or a negative
+// Limit) is an error wrapping [ErrBadScan]; [Scan.Validate] checks all
+// but the ref attribute, which needs the registry.
 type Scan struct {
 	Index Index
 	A     store.AttrID

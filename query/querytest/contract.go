@@ -80,21 +80,24 @@ func nonNil(ts []store.Triple) []store.Triple {
 }
 
 func testBadScans(t *testing.T, d *Data, src query.Source) {
-	var a store.AttrID
+	var a, plain store.AttrID
 	for _, x := range d.Attrs.All() {
 		if x.IsRef() {
 			a = x.ID
+		} else {
+			plain = x.ID
 		}
 	}
 	bad := []query.Scan{
-		{Index: query.EAV},                     // no entities
-		{Index: query.AEV},                     // no attribute
-		{Index: query.AVE},                     // no attribute
-		{Index: query.VAE, A: a},               // no values
-		{Index: 0, E: []store.EntityID{}},      // no index
-		{Index: 99, A: a},                      // unknown index
-		{Index: query.AEV, A: a, Limit: -1},    // negative limit
-		{Index: query.VAE, V: []store.Value{}}, // no attribute
+		{Index: query.EAV},                               // no entities
+		{Index: query.AEV},                               // no attribute
+		{Index: query.AVE},                               // no attribute
+		{Index: query.VAE, A: a},                         // no values
+		{Index: 0, E: []store.EntityID{}},                // no index
+		{Index: 99, A: a},                                // unknown index
+		{Index: query.AEV, A: a, Limit: -1},              // negative limit
+		{Index: query.VAE, V: []store.Value{}},           // no attribute
+		{Index: query.VAE, A: plain, V: []store.Value{}}, // not a ref attribute
 	}
 	for _, s := range bad {
 		_, err := src.Scan([]query.Scan{s})

@@ -1,6 +1,7 @@
 package querytest
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/triplesync/triplesync/query"
@@ -29,15 +30,15 @@ func (s *SliceSource) Scan(scans []query.Scan) ([][]store.Triple, error) {
 		if err := sc.Validate(); err != nil {
 			return nil, err
 		}
+		if sc.Index == query.VAE {
+			if a, ok := s.Attrs.ByID(sc.A); !ok || !a.IsRef() {
+				return nil, fmt.Errorf("%w: vae needs a ref attribute", query.ErrBadScan)
+			}
+		}
 		var ts []store.Triple
 		for _, t := range s.Triples {
 			if !sc.Selects(t) {
 				continue
-			}
-			if sc.Index == query.VAE {
-				if a, ok := s.Attrs.ByID(t.A); !ok || !a.IsRef() {
-					continue
-				}
 			}
 			if sc.After != nil && sc.Compare(t, store.Triple{E: sc.After.E, A: sc.After.A, V: sc.After.V}) <= 0 {
 				continue
