@@ -1,0 +1,109 @@
+package reactor
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+)
+
+// MemStorage is a [Storage] in memory: for tests, and for programs that
+// want a client without persistence. It keeps records in their encoded
+// form, so what it returns never aliases what it was given, exactly as a
+// real storage behaves. It is safe for concurrent use.
+type MemStorage struct {
+	mu        sync.Mutex
+	settings  map[string][]byte
+	queries   map[string][]byte
+	mutations map[string][]byte
+	writes    int
+}
+
+var _ Storage = (*MemStorage)(nil)
+
+// NewMemStorage returns an empty MemStorage.
+func NewMemStorage() *MemStorage {
+	return &MemStorage{settings: map[string][]byte{}, queries: map[string][]byte{}, mutations: map[string][]byte{}}
+}
+
+// Load implements [Storage].
+func (s *MemStorage) Load(ctx context.Context) (*State, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := &State{Settings: map[string][]byte{}}
+	for k, v := range s.settings {
+		st.Settings[k] = slices.Clone(v)
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.queries)) {
+		var q CachedQuery
+		if err := json.Unmarshal(s.queries[k], &q); err != nil {
+			return nil, fmt.Errorf("load query %s: %w", k, err)
+		}
+		st.Queries = append(st.Queries, q)
+	}
+	for _, v := range s.mutations {
+		var m Mutation
+		if err := json.Unmarshal(v, &m); err != nil {
+			return nil, fmt.Errorf("load mutation: %w", err)
+		}
+		st.Mutations = append(st.Mutations, m)
+	}
+	slices.SortFunc(st.Mutations, func(a, b Mutation) int { return cmp.Compare(a.Seq, b.Seq) })
+	return st, nil
+}
+
+// Write implements [Storage]. It applies the whole batch or, when a record
+// cannot be encoded, none of it.
+func (s *MemStorage) Write(ctx context.Context, b *Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	queries := make(map[string][]byte, len(b.PutQueries))
+	for _, q := range b.PutQueries {
+		data, err := json.Marshal(q)
+		if err != nil {
+			return fmt.Errorf("encode query %s: %w", q.ID, err)
+		}
+		queries[q.ID] = data
+	}
+	mutations := make(map[string][]byte, len(b.PutMutations))
+	for _, m := range b.PutMutations {
+		data, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("encode mutation %s: %w", m.ID, err)
+		}
+		mutations[m.ID] = data
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	for _, st := range b.PutSettings {
+		s.settings[st.Key] = slices.Clone(st.Value)
+	}
+	maps.Copy(s.queries, queries)
+	maps.Copy(s.mutations, mutations)
+	for _, k := range b.DeleteSettings {
+		delete(s.settings, k)
+	}
+	for _, k := range b.DeleteQueries {
+		delete(s.queries, k)
+	}
+	for _, k := range b.DeleteMutations {
+		delete(s.mutations, k)
+	}
+	return nil
+}
+
+// Writes returns the number of successful [MemStorage.Write] calls, for
+// tests that check batching.
+func (s *MemStorage) Writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
+}

@@ -1,0 +1,363 @@
+package reactor
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/triplesync/triplesync/internal/wire"
+	"github.com/triplesync/triplesync/store"
+)
+
+// mutation is a pending mutation: stored, replayed over every query's
+// result until the server's results include it.
+type mutation struct {
+	Mutation
+	sent      bool // transact sent on this connection
+	attrSteps bool // it defines, changes or deletes attributes
+
+	ns      nsSet        // the namespaces it writes (see relevant)
+	nsAttrs *store.Attrs // the registry ns was computed with
+}
+
+func newMutation(m Mutation) *mutation {
+	pm := &mutation{Mutation: m}
+	for _, s := range m.Steps {
+		if isAttrStep(s.Op) {
+			pm.attrSteps = true
+		}
+	}
+	return pm
+}
+
+func isAttrStep(op store.StepOp) bool {
+	return op == store.OpAddAttr || op == store.OpUpdateAttr || op == store.OpDeleteAttr
+}
+
+// Transact is the input of a write: ops become tx-steps against the
+// client's attributes (the server's, with those pending mutations define;
+// with [Config.CreateMissingAttrs] unknown labels define new ones), and
+// go to [Core.TransactSteps]. It returns the mutation-id that
+// [Ready.Settled] will name. Errors: [ErrNotLoaded], [ErrClosed], and
+// store's errors for ops that do not fit the schema (a *store.OpError).
+func (c *Core) Transact(ops []store.TxOp) (string, error) {
+	if err := c.canWrite(); err != nil {
+		return "", err
+	}
+	var idErr error
+	newID := func() store.EntityID {
+		id, err := store.NewEntityID(c.cfg.Rand)
+		if err != nil {
+			idErr = err
+		}
+		return id
+	}
+	steps, err := store.Transform(c.effAttrs(), ops, newID, store.TransformOptions{CreateMissingAttrs: c.cfg.CreateMissingAttrs})
+	if err != nil {
+		return "", err
+	}
+	if idErr != nil {
+		return "", idErr
+	}
+	return c.TransactSteps(steps)
+}
+
+func (c *Core) canWrite() error {
+	switch {
+	case c.closed:
+		return ErrClosed
+	case !c.loaded:
+		return ErrNotLoaded
+	}
+	return nil
+}
+
+// TransactSteps is the input of a write given as tx-steps. The mutation is
+// stored (one record), replayed at once over every subscribed query's
+// result — subscribers whose result changes are notified in the same
+// Ready — and sent when the client is online, after every earlier
+// unconfirmed mutation. The steps are not checked here beyond being
+// present: a mutation that applies to no query's store is still sent,
+// and the server decides. The core keeps steps; the caller must not
+// modify them.
+func (c *Core) TransactSteps(steps []store.Step) (string, error) {
+	if err := c.canWrite(); err != nil {
+		return "", err
+	}
+	if len(steps) == 0 {
+		return "", ErrEmptyTransaction
+	}
+	id, err := store.NewEntityID(c.cfg.Rand)
+	if err != nil {
+		return "", err
+	}
+	c.seq++
+	m := newMutation(Mutation{ID: id.String(), Seq: c.seq, Steps: steps, Created: c.nowMs()})
+	c.pending = append(c.pending, m)
+	c.byID[m.ID] = m
+	c.out.putMutation(m.Mutation)
+	if m.attrSteps {
+		c.eff = nil
+	}
+	if c.online {
+		c.sendTransact(m)
+	}
+	for _, qs := range c.subscribed() {
+		if c.relevant(m, qs) {
+			c.recompute(qs)
+		}
+	}
+	return m.ID, nil
+}
+
+func (c *Core) sendTransact(m *mutation) {
+	m.sent = true
+	c.send(&wire.Transact{MutationID: m.ID, Steps: m.Steps}, event{op: wire.OpTransact, id: m.ID})
+}
+
+func (c *Core) transactOK(msg *wire.TransactOK) {
+	m := c.byID[msg.MutationID]
+	if m == nil || m.TxID != 0 {
+		return
+	}
+	m.TxID, m.Confirmed = msg.TxID, c.nowMs()
+	c.out.putMutation(m.Mutation)
+	c.out.settled = append(c.out.settled, Settled{MutationID: m.ID, TxID: m.TxID})
+	// Queries whose result is already as of this tx-id stop replaying it.
+	for _, qs := range c.subscribed() {
+		if qs.processed >= m.TxID && c.relevant(m, qs) {
+			c.recompute(qs)
+		}
+	}
+	c.dropConfirmed()
+}
+
+// reject removes a mutation the server refused, recomputes every result
+// without it and reports the error.
+func (c *Core) reject(id string, err error) {
+	m := c.byID[id]
+	if m == nil {
+		return
+	}
+	var affected []*querySub
+	for _, qs := range c.subscribed() {
+		if m.attrSteps || c.relevant(m, qs) {
+			affected = append(affected, qs)
+		}
+	}
+	c.remove(m)
+	c.out.settled = append(c.out.settled, Settled{MutationID: id, Err: err})
+	for _, qs := range affected {
+		c.recompute(qs)
+	}
+}
+
+func (c *Core) remove(m *mutation) {
+	delete(c.byID, m.ID)
+	c.pending = slices.DeleteFunc(c.pending, func(x *mutation) bool { return x == m })
+	c.out.delMutation(m.ID)
+	if m.attrSteps {
+		c.eff = nil
+	}
+}
+
+// needed reports whether some subscribed query (one with a result to
+// show, not refused) has a result older than the confirmed mutation m.
+func (c *Core) needed(m *mutation) bool {
+	for _, qs := range c.queries {
+		if len(qs.subs) > 0 && qs.serverErr == nil && qs.processed < m.TxID {
+			return true
+		}
+	}
+	return false
+}
+
+// dropConfirmed drops the confirmed mutations no subscribed query needs
+// any more, and those confirmed longer than ConfirmedTTL ago.
+func (c *Core) dropConfirmed() {
+	now := c.nowMs()
+	expired := false
+	for _, m := range slices.Clone(c.pending) {
+		if m.TxID == 0 {
+			continue
+		}
+		if !c.needed(m) {
+			c.remove(m)
+			continue
+		}
+		if c.cfg.ConfirmedTTL >= 0 && now >= m.Confirmed+c.cfg.ConfirmedTTL.Milliseconds() {
+			c.remove(m)
+			expired = true
+		}
+	}
+	if expired {
+		for _, qs := range c.subscribed() {
+			c.recompute(qs)
+		}
+	}
+}
+
+// effAttrs returns the attributes the client writes and parses queries
+// with: the server's, changed by the attribute steps of the pending
+// mutations in order (a step that does not apply is skipped, as replay
+// skips it).
+func (c *Core) effAttrs() *store.Attrs {
+	if c.eff != nil {
+		return c.eff
+	}
+	snap := store.NewSnapshot(c.attrs)
+	for _, m := range c.pending {
+		if !m.attrSteps {
+			continue
+		}
+		var steps []store.Step
+		for _, s := range m.Steps {
+			if isAttrStep(s.Op) {
+				steps = append(steps, s)
+			}
+		}
+		if next, err := snap.Apply(steps, m.Created); err == nil {
+			snap = next
+		}
+	}
+	c.eff = snap.Attrs()
+	return c.eff
+}
+
+// replay returns the query's store with the pending mutations it still
+// needs applied in order: those not confirmed, or confirmed with a tx-id
+// above the query's processed-tx-id (the server's result does not include
+// them yet). A mutation that fails on this store (it may name entities the
+// query does not hold) is skipped for it, as InstantDB does.
+//
+// Replays are cached per query: the snapshots reached after some prefixes
+// of the mutations replayed last time (marks). When the store is the same,
+// replay starts from the longest mark that is still a prefix of what is
+// wanted now: a new mutation costs one Apply per query, and dropping the
+// newest (a rejection) none.
+func (c *Core) replay(qs *querySub) *store.Snapshot {
+	want := make([]uint64, 0, len(c.pending))
+	muts := make([]*mutation, 0, len(c.pending))
+	for _, m := range c.pending {
+		if (m.TxID == 0 || m.TxID > qs.processed) && c.relevant(m, qs) {
+			want = append(want, m.Seq)
+			muts = append(muts, m)
+		}
+	}
+	rc := &qs.replay
+	if rc.base != qs.base {
+		*rc = replayCache{base: qs.base}
+	}
+	common := 0
+	for common < len(rc.seqs) && common < len(want) && rc.seqs[common] == want[common] {
+		common++
+	}
+	snap, from := qs.base, 0
+	keep := 0
+	for i, mk := range rc.marks {
+		if mk.n > common {
+			break
+		}
+		snap, from, keep = mk.snap, mk.n, i+1
+	}
+	rc.marks = rc.marks[:keep]
+	if from < len(want) {
+		snap = replayOnto(snap, muts[from:])
+		rc.marks = append(rc.marks, replayMark{n: len(want), snap: snap})
+		if len(rc.marks) > maxReplayMarks {
+			rc.marks = slices.Delete(rc.marks, 0, len(rc.marks)-maxReplayMarks)
+		}
+	}
+	rc.seqs = want
+	return snap
+}
+
+// maxReplayMarks bounds the snapshots a query's replay cache keeps; the
+// newest are kept, since rejections mostly hit recent writes.
+const maxReplayMarks = 16
+
+// replayCache is a query's cached replays over base: marks[i].snap is
+// base with the first marks[i].n mutations of seqs replayed.
+type replayCache struct {
+	base  *store.Snapshot
+	seqs  []uint64
+	marks []replayMark
+}
+
+type replayMark struct {
+	n    int
+	snap *store.Snapshot
+}
+
+// replayOnto applies muts over snap in order, skipping each one that
+// fails, and returns the result. It gives what applying them one by one
+// gives, but applies runs of them as one batch: one copy-on-write clone
+// and one path copy per touched B-tree node for the whole run instead of
+// one per mutation. A run never includes a mutation whose create-mode
+// step names an entity written earlier in the run (a batch lets create
+// write to entities it created; separate mutations do not), and a run
+// that fails is split at the failing mutation, which is skipped: it fails
+// alone too, being checked against the same state with stricter rules.
+// The triples a run adds all get the CreatedAt of its last mutation;
+// results do not show CreatedAt, and replayed triples are never stored.
+func replayOnto(snap *store.Snapshot, muts []*mutation) *store.Snapshot {
+	for len(muts) > 0 {
+		n := runLen(muts)
+		if n == 1 {
+			if next, err := snap.Apply(muts[0].Steps, muts[0].Created); err == nil {
+				snap = next
+			}
+			muts = muts[1:]
+			continue
+		}
+		size := 0
+		for _, m := range muts[:n] {
+			size += len(m.Steps)
+		}
+		steps := make([]store.Step, 0, size)
+		for _, m := range muts[:n] {
+			steps = append(steps, m.Steps...)
+		}
+		next, err := snap.Apply(steps, muts[n-1].Created)
+		if err == nil {
+			snap, muts = next, muts[n:]
+			continue
+		}
+		var se *store.StepError
+		if !errors.As(err, &se) {
+			if next, err := snap.Apply(muts[0].Steps, muts[0].Created); err == nil {
+				snap = next
+			}
+			muts = muts[1:]
+			continue
+		}
+		k, at := 0, se.Index
+		for at >= len(muts[k].Steps) {
+			at -= len(muts[k].Steps)
+			k++
+		}
+		snap = replayOnto(snap, muts[:k])
+		muts = muts[k+1:]
+	}
+	return snap
+}
+
+// runLen returns how many of muts, from the first, can be applied as one
+// batch with the effect of applying them one by one.
+func runLen(muts []*mutation) int {
+	touched := map[store.EntityID]bool{}
+	for j, m := range muts {
+		if j > 0 {
+			for _, s := range m.Steps {
+				if s.Mode == store.ModeCreate && (s.Lookup != nil || touched[s.E]) {
+					return j
+				}
+			}
+		}
+		for _, s := range m.Steps {
+			if !s.E.IsZero() {
+				touched[s.E] = true
+			}
+		}
+	}
+	return len(muts)
+}

@@ -1,0 +1,366 @@
+package reactor
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/triplesync/triplesync/internal/wire"
+	"github.com/triplesync/triplesync/query"
+	"github.com/triplesync/triplesync/store"
+)
+
+// querySub is one query the core knows: subscribed (it has callbacks) or
+// only cached (its last result is in storage).
+//
+// Each query has its own store, base: the triples of its last server
+// result, as the server sent them. What subscribers see is base with the
+// pending mutations replayed over it (see Core.replay).
+type querySub struct {
+	id    string
+	text  []byte  // canonical JSON
+	subs  []SubID // callbacks, in subscription order
+	order uint64  // when it was last subscribed after having no subscriber
+
+	// The server's result.
+	cached    []store.Triple  // stored triples not yet loaded into base (attrs unknown, or not subscribed yet)
+	base      *store.Snapshot // typed by the core's server attrs; nil: no result
+	fromCache bool            // base came from storage; the server has not answered since
+	processed store.TxID      // the result's processed-tx-id
+	serverErr error           // the server refused the query on this connection
+
+	// The connection.
+	sent     bool // add-query sent on this connection
+	answered bool // add-query-ok received on this connection: deltas apply
+
+	// The cache.
+	lastUsed int64 // ms
+	size     int   // triples, as last stored
+	stored   bool  // a record is in storage
+	dirty    bool  // the record in storage is out of date
+
+	// The query parsed against the effective attrs.
+	q        *query.Query
+	qAttrs   *store.Attrs
+	parseErr error
+	ns       nsSet        // the namespaces q reads (see relevant)
+	nsQuery  *query.Query // the query ns was computed for
+
+	// Replays of the pending mutations over base (see Core.replay).
+	replay replayCache
+
+	// What the last result was evaluated over.
+	evalSnap  *store.Snapshot
+	evalQuery *query.Query
+
+	// What subscribers were last told.
+	delivered bool
+	outJSON   []byte
+	outErr    string
+	outCache  bool
+	result    *query.Result
+	err       error
+}
+
+func (qs *querySub) hasData() bool { return qs.base != nil }
+
+// subscribed returns the queries with subscribers in the order they were
+// subscribed.
+func (c *Core) subscribed() []*querySub {
+	var out []*querySub
+	for _, qs := range c.queries {
+		if len(qs.subs) > 0 {
+			out = append(out, qs)
+		}
+	}
+	slices.SortFunc(out, func(a, b *querySub) int {
+		switch {
+		case a.order < b.order:
+			return -1
+		case a.order > b.order:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Subscribe is the input of a new subscription to the query q (InstaQL
+// JSON). Subscriptions to equal queries share one server subscription and
+// one result. If the query has a result — cached from an earlier run, or
+// already served to another subscriber — the new subscriber is notified
+// at once; otherwise when the server answers. The error is for q that is
+// not a JSON object; a query the schema refuses is reported through the
+// notifications.
+func (c *Core) Subscribe(q []byte) (SubID, error) {
+	if c.closed {
+		return 0, ErrClosed
+	}
+	id, text, err := QueryID(q)
+	if err != nil {
+		return 0, err
+	}
+	qs := c.queries[id]
+	if qs == nil {
+		qs = &querySub{id: id, text: text}
+		c.queries[id] = qs
+	}
+	c.nextSub++
+	sid := c.nextSub
+	c.subs[sid] = qs
+	qs.subs = append(qs.subs, sid)
+	if len(qs.subs) == 1 {
+		c.subSeq++
+		qs.order = c.subSeq
+		qs.lastUsed = c.nowMs()
+		if c.online {
+			c.sendAddQuery(qs)
+		}
+		c.recompute(qs)
+		return sid, nil
+	}
+	if qs.delivered {
+		c.out.notes = append(c.out.notes, Notification{Sub: sid, QueryID: qs.id, Result: qs.result, Err: qs.err, FromCache: qs.outCache})
+	}
+	return sid, nil
+}
+
+// Unsubscribe is the input that subscription sid ends. When it was the
+// query's last, the server subscription is removed and the query's result
+// stays cached.
+func (c *Core) Unsubscribe(sid SubID) {
+	qs := c.subs[sid]
+	if qs == nil {
+		return
+	}
+	delete(c.subs, sid)
+	qs.subs = slices.DeleteFunc(qs.subs, func(x SubID) bool { return x == sid })
+	if len(qs.subs) > 0 || c.closed {
+		return
+	}
+	if c.online && qs.sent {
+		c.send(&wire.RemoveQuery{QueryID: qs.id}, event{op: wire.OpRemoveQuery, id: qs.id})
+	}
+	qs.sent, qs.answered, qs.serverErr = false, false, nil
+	qs.delivered, qs.outJSON, qs.outErr, qs.result, qs.err = false, nil, "", nil, nil
+	qs.evalSnap, qs.evalQuery = nil, nil
+	qs.replay = replayCache{}
+	qs.lastUsed = c.nowMs()
+	switch {
+	case qs.hasData() || qs.cached != nil:
+		c.markDirty(qs)
+	case qs.stored:
+		c.evict(qs) // its record no longer loads
+	default:
+		delete(c.queries, qs.id)
+	}
+	c.dropConfirmed()
+}
+
+func (c *Core) sendAddQuery(qs *querySub) {
+	qs.sent, qs.answered = true, false
+	c.send(&wire.AddQuery{QueryID: qs.id, Q: json.RawMessage(qs.text)}, event{op: wire.OpAddQuery, id: qs.id})
+}
+
+// loadTriples builds a store typed by the server's attrs from a result's
+// triples, leaving out triples of attributes the registry lacks.
+func (c *Core) loadTriples(ts []store.Triple) (*store.Snapshot, error) {
+	s, err := store.Load(c.attrs, ts)
+	if err == nil || !errors.Is(err, store.ErrUnknownAttr) {
+		return s, err
+	}
+	known := make([]store.Triple, 0, len(ts))
+	for _, t := range ts {
+		if _, ok := c.attrs.ByID(t.A); ok {
+			known = append(known, t)
+		}
+	}
+	return store.Load(c.attrs, known)
+}
+
+// ensureBase loads a cached result into the query's store once the
+// registry is known.
+func (c *Core) ensureBase(qs *querySub) {
+	if qs.base != nil || qs.cached == nil || c.attrs == nil {
+		return
+	}
+	base, err := c.loadTriples(qs.cached)
+	qs.cached = nil
+	if err != nil {
+		return // a stale cache that no longer fits the schema: wait for the server
+	}
+	qs.base, qs.fromCache = base, true
+}
+
+func (c *Core) addQueryOK(m *wire.AddQueryOK) {
+	qs := c.queries[m.QueryID]
+	if qs == nil || len(qs.subs) == 0 || c.attrs == nil {
+		return
+	}
+	base, err := c.loadTriples(m.Result)
+	if err != nil {
+		qs.serverErr = fmt.Errorf("reactor: query %s: load result: %w", qs.id, err)
+		c.recompute(qs)
+		return
+	}
+	qs.base, qs.cached, qs.fromCache = base, nil, false
+	qs.processed = m.ProcessedTxID
+	qs.answered, qs.serverErr = true, nil
+	c.markDirty(qs)
+	c.recompute(qs)
+	c.dropConfirmed()
+}
+
+func (c *Core) refreshOK(m *wire.RefreshOK) {
+	if m.Attrs != nil {
+		c.setAttrs(m.Attrs)
+	}
+	for i := range m.Computations {
+		comp := &m.Computations[i]
+		qs := c.queries[comp.QueryID]
+		if qs == nil || len(qs.subs) == 0 || !qs.answered {
+			continue
+		}
+		var ts []store.Triple
+		if comp.Full {
+			ts = comp.Added
+		} else {
+			ts = applyDelta(qs.base, comp.Added, comp.Removed)
+		}
+		base, err := c.loadTriples(ts)
+		if err != nil {
+			// The delta does not fit what the client holds: ask for the
+			// whole result again.
+			c.sendAddQuery(qs)
+			continue
+		}
+		qs.base, qs.fromCache = base, false
+		qs.processed = max(qs.processed, m.ProcessedTxID)
+		c.markDirty(qs)
+		c.recompute(qs)
+	}
+	c.dropConfirmed()
+}
+
+// applyDelta returns base's triples without the removed keys, with added
+// (replacing any triple with the same key).
+func applyDelta(base *store.Snapshot, added []store.Triple, removed []store.TripleKey) []store.Triple {
+	var ts []store.Triple
+	if base != nil {
+		ts = base.Triples()
+	}
+	drop := make(map[store.TripleKey]bool, len(added)+len(removed))
+	for _, k := range removed {
+		drop[k] = true
+	}
+	for _, t := range added {
+		drop[t.Key()] = true
+	}
+	ts = slices.DeleteFunc(ts, func(t store.Triple) bool { return drop[t.Key()] })
+	return append(ts, added...)
+}
+
+func (c *Core) refuseQuery(id string, err error) {
+	qs := c.queries[id]
+	if qs == nil || len(qs.subs) == 0 {
+		return
+	}
+	qs.serverErr = err
+	c.recompute(qs)
+	c.dropConfirmed() // a refused query needs no mutations
+}
+
+// setAttrs installs the server's registry. When it changed, it is stored,
+// every query's store is rebuilt on it and every result recomputed.
+func (c *Core) setAttrs(list []store.Attr) {
+	attrs, err := store.NewAttrs(list...)
+	if err != nil {
+		return // the server's registry is always valid; keep ours if not
+	}
+	if c.attrs != nil && slices.Equal(c.attrs.List(), attrs.List()) {
+		return
+	}
+	c.attrs, c.eff = attrs, nil
+	if raw, err := json.Marshal(attrs.List()); err == nil {
+		c.out.putSetting(SettingAttrs, raw)
+	}
+	for _, qs := range c.queries {
+		if qs.base == nil {
+			continue
+		}
+		base, err := c.loadTriples(qs.base.Triples())
+		if err != nil {
+			base = nil
+		}
+		qs.base = base
+		qs.replay = replayCache{}
+	}
+	for _, qs := range c.subscribed() {
+		c.recompute(qs)
+	}
+}
+
+// parsed returns the query parsed against the effective attrs.
+func (c *Core) parsed(qs *querySub) (*query.Query, error) {
+	a := c.effAttrs()
+	if qs.qAttrs != a {
+		qs.q, qs.parseErr = query.Parse(qs.text, a)
+		qs.qAttrs = a
+	}
+	return qs.q, qs.parseErr
+}
+
+// recompute evaluates a subscribed query over its store with the pending
+// mutations replayed and notifies its subscribers if what they would see
+// changed.
+func (c *Core) recompute(qs *querySub) {
+	if len(qs.subs) == 0 {
+		return
+	}
+	c.ensureBase(qs)
+	var res *query.Result
+	var err error
+	switch {
+	case qs.serverErr != nil:
+		err = qs.serverErr
+	case !qs.hasData():
+		return // nothing to show until the server answers
+	default:
+		var q *query.Query
+		if q, err = c.parsed(qs); err == nil {
+			snap := c.replay(qs)
+			if qs.delivered && qs.err == nil && snap == qs.evalSnap && q == qs.evalQuery {
+				return // the same query over the same store: the same result
+			}
+			if res, err = query.Eval(query.SnapshotSource(snap), q); err == nil {
+				qs.evalSnap, qs.evalQuery = snap, q
+			}
+		}
+	}
+	c.deliver(qs, res, err)
+}
+
+// deliver notifies every subscriber of qs, unless they already saw this:
+// the same result tree and page info (compared as canonical JSON, so a
+// triple's new CreatedAt alone does not count), the same error, the same
+// FromCache.
+func (c *Core) deliver(qs *querySub, res *query.Result, err error) {
+	var js []byte
+	if res != nil {
+		js = res.AppendJSON(nil)
+	}
+	es := ""
+	if err != nil {
+		es = err.Error()
+	}
+	fromCache := qs.fromCache && err == nil
+	if qs.delivered && bytes.Equal(js, qs.outJSON) && es == qs.outErr && fromCache == qs.outCache {
+		return
+	}
+	qs.delivered, qs.outJSON, qs.outErr, qs.outCache, qs.result, qs.err = true, js, es, fromCache, res, err
+	for _, sid := range qs.subs {
+		c.out.notes = append(c.out.notes, Notification{Sub: sid, QueryID: qs.id, Result: res, Err: err, FromCache: fromCache})
+	}
+}

@@ -1,0 +1,33 @@
+package reactor
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/triplesync/triplesync/store"
+)
+
+// QueryID returns the query-id the client sends with add-query for q and
+// stores its cached result under: "q" and 32 hex digits of the SHA-256 of
+// q's canonical JSON text (keys sorted, no insignificant space, numbers
+// normalised: the text query.Query.Text gives). Queries written
+// differently but equal as JSON share one id, and the id survives
+// restarts, so a cached result is found again. It needs no attribute
+// registry, so a query subscribed before the client knows the schema
+// already has its id. It also returns the canonical text.
+func QueryID(q []byte) (id string, text []byte, err error) {
+	v, err := store.ParseValue(q)
+	if err != nil {
+		return "", nil, fmt.Errorf("reactor: query: %w", err)
+	}
+	if v.Kind() != store.KindJSON || len(q) == 0 {
+		return "", nil, fmt.Errorf("reactor: query: %w: not a JSON object", store.ErrInvalidValue)
+	}
+	text = v.AppendJSON(nil)
+	if text[0] != '{' {
+		return "", nil, fmt.Errorf("reactor: query: %w: not a JSON object", store.ErrInvalidValue)
+	}
+	sum := sha256.Sum256(text)
+	return "q" + hex.EncodeToString(sum[:16]), text, nil
+}

@@ -1,0 +1,239 @@
+package reactor
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/triplesync/triplesync/internal/wire"
+	"github.com/triplesync/triplesync/store"
+)
+
+// Storage persists what a client must not lose across restarts and what
+// lets it answer queries before the server does. It holds three kinds of
+// record, each under its own key:
+//
+//   - settings, by name: the attribute registry ([SettingAttrs]), so cached
+//     queries can be parsed offline at startup;
+//   - cached queries, by query-id: the triples of the query's last server
+//     result, its processed-tx-id and when it was last used;
+//   - pending mutations, by mutation-id: one record each, written when the
+//     mutation is made and again when the server confirms it, deleted when
+//     no query needs it any more. A storage never rewrites one blob holding
+//     every mutation.
+//
+// The native implementations are [MemStorage] and filestore.Storage; the
+// browser's is IndexedDB. All pass reactortest.TestStorage.
+//
+// The [Client] calls a Storage from one goroutine; implementations need not
+// be safe for concurrent use, though the ones in this module are.
+type Storage interface {
+	// Load returns every stored record: settings by name, cached queries
+	// by id, mutations in Seq order. The caller owns the State. A storage
+	// that was never written loads as an empty State. Errors: the
+	// context's, IO errors, and errors wrapping [ErrCorrupt] for a record
+	// that cannot be decoded (a storage may instead drop an undecodable
+	// cached query, which is only a cache, but never a mutation).
+	Load(ctx context.Context) (*State, error)
+
+	// Write applies a batch: every put, then every delete (so a key in
+	// both ends deleted). Puts replace the record with the same key;
+	// deleting an absent key does nothing. A Write that returns nil is
+	// durable. One that fails, or a crash during it, may have applied any
+	// subset of the records, each either wholly or not at all: never a
+	// torn record. Write keeps no reference to b. Errors: the context's
+	// and IO errors.
+	Write(ctx context.Context, b *Batch) error
+}
+
+// SettingAttrs is the setting holding the attribute registry as the JSON
+// array init-ok carries.
+const SettingAttrs = "attrs"
+
+// State is what [Storage.Load] returns.
+type State struct {
+	Settings  map[string][]byte
+	Queries   []CachedQuery // by ID
+	Mutations []Mutation    // by Seq
+}
+
+// CachedQuery is a query's last server result as stored.
+type CachedQuery struct {
+	ID            string          // the query-id (see [QueryID])
+	Q             json.RawMessage // the query's canonical JSON text
+	Triples       []store.Triple  // the result's triples, in EAV order
+	ProcessedTxID store.TxID      // the result's processed-tx-id
+	LastUsed      int64           // ms since the epoch: last subscribed or unsubscribed
+}
+
+// Mutation is a pending mutation as stored: the client's own write, made
+// optimistically and kept until every query has seen it come back from the
+// server.
+type Mutation struct {
+	ID        string       // the mutation-id sent with transact, a UUID
+	Seq       uint64       // the client's order of mutations; also the order of sending
+	Steps     []store.Step // the tx-steps
+	Created   int64        // ms since the epoch; the CreatedAt of the triples it adds locally
+	TxID      store.TxID   // the tx-id of transact-ok; zero until confirmed
+	Confirmed int64        // ms since the epoch when transact-ok arrived; zero until then
+}
+
+// Setting is one named setting in a [Batch].
+type Setting struct {
+	Key   string
+	Value []byte
+}
+
+// Batch is a set of storage writes the core emits with one [Ready]. Each
+// key appears at most once per list; the core never puts and deletes the
+// same key in one batch, but [Batch.Merge] may produce batches that do
+// (deletes win, as [Storage.Write] says).
+type Batch struct {
+	PutSettings     []Setting
+	DeleteSettings  []string
+	PutQueries      []CachedQuery
+	DeleteQueries   []string
+	PutMutations    []Mutation // in Seq order
+	DeleteMutations []string
+}
+
+// Empty reports whether b writes nothing.
+func (b *Batch) Empty() bool {
+	return len(b.PutSettings) == 0 && len(b.DeleteSettings) == 0 && len(b.PutQueries) == 0 &&
+		len(b.DeleteQueries) == 0 && len(b.PutMutations) == 0 && len(b.DeleteMutations) == 0
+}
+
+// Merge returns the batch that has the effect of writing b and then next:
+// for each key the later write wins. A driver whose write failed merges the
+// failed batch into the next one and writes both.
+func (b *Batch) Merge(next *Batch) *Batch {
+	out := &Batch{}
+	settings := map[string]*Setting{}
+	queries := map[string]*CachedQuery{}
+	mutations := map[string]*Mutation{}
+	delS, delQ, delM := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, x := range []*Batch{b, next} {
+		for i := range x.PutSettings {
+			settings[x.PutSettings[i].Key] = &x.PutSettings[i]
+			delete(delS, x.PutSettings[i].Key)
+		}
+		for _, k := range x.DeleteSettings {
+			delete(settings, k)
+			delS[k] = true
+		}
+		for i := range x.PutQueries {
+			queries[x.PutQueries[i].ID] = &x.PutQueries[i]
+			delete(delQ, x.PutQueries[i].ID)
+		}
+		for _, k := range x.DeleteQueries {
+			delete(queries, k)
+			delQ[k] = true
+		}
+		for i := range x.PutMutations {
+			mutations[x.PutMutations[i].ID] = &x.PutMutations[i]
+			delete(delM, x.PutMutations[i].ID)
+		}
+		for _, k := range x.DeleteMutations {
+			delete(mutations, k)
+			delM[k] = true
+		}
+	}
+	for _, s := range settings {
+		out.PutSettings = append(out.PutSettings, *s)
+	}
+	for _, q := range queries {
+		out.PutQueries = append(out.PutQueries, *q)
+	}
+	for _, m := range mutations {
+		out.PutMutations = append(out.PutMutations, *m)
+	}
+	slices.SortFunc(out.PutSettings, func(x, y Setting) int { return cmp.Compare(x.Key, y.Key) })
+	slices.SortFunc(out.PutQueries, func(x, y CachedQuery) int { return cmp.Compare(x.ID, y.ID) })
+	slices.SortFunc(out.PutMutations, func(x, y Mutation) int { return cmp.Compare(x.Seq, y.Seq) })
+	out.DeleteSettings = sortedKeys(delS)
+	out.DeleteQueries = sortedKeys(delQ)
+	out.DeleteMutations = sortedKeys(delM)
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The JSON forms below are the record formats storages write. They carry
+// a version so a later format can read older records.
+
+const recordVersion = 1
+
+type mutationJSON struct {
+	V         int          `json:"v"`
+	ID        string       `json:"id"`
+	Seq       uint64       `json:"seq"`
+	Steps     []store.Step `json:"steps"`
+	Created   int64        `json:"created"`
+	TxID      store.TxID   `json:"tx-id,omitempty"`
+	Confirmed int64        `json:"confirmed,omitempty"`
+}
+
+// MarshalJSON implements json.Marshaler: the record format storages keep.
+func (m Mutation) MarshalJSON() ([]byte, error) {
+	steps := m.Steps
+	if steps == nil {
+		steps = []store.Step{}
+	}
+	return json.Marshal(mutationJSON{V: recordVersion, ID: m.ID, Seq: m.Seq, Steps: steps, Created: m.Created, TxID: m.TxID, Confirmed: m.Confirmed})
+}
+
+// UnmarshalJSON implements json.Unmarshaler. Errors wrap [ErrCorrupt].
+func (m *Mutation) UnmarshalJSON(b []byte) error {
+	var j mutationJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return fmt.Errorf("%w: mutation: %v", ErrCorrupt, err)
+	}
+	if j.V != recordVersion || j.ID == "" {
+		return fmt.Errorf("%w: mutation: version %d, id %q", ErrCorrupt, j.V, j.ID)
+	}
+	*m = Mutation{ID: j.ID, Seq: j.Seq, Steps: j.Steps, Created: j.Created, TxID: j.TxID, Confirmed: j.Confirmed}
+	return nil
+}
+
+type cachedQueryJSON struct {
+	V             int             `json:"v"`
+	ID            string          `json:"id"`
+	Q             json.RawMessage `json:"q"`
+	Triples       wire.Triples    `json:"triples"`
+	ProcessedTxID store.TxID      `json:"processed-tx-id"`
+	LastUsed      int64           `json:"last-used"`
+}
+
+// MarshalJSON implements json.Marshaler: the record format storages keep.
+func (q CachedQuery) MarshalJSON() ([]byte, error) {
+	raw := q.Q
+	if len(raw) == 0 {
+		raw = json.RawMessage("null")
+	}
+	return json.Marshal(cachedQueryJSON{V: recordVersion, ID: q.ID, Q: raw, Triples: q.Triples, ProcessedTxID: q.ProcessedTxID, LastUsed: q.LastUsed})
+}
+
+// UnmarshalJSON implements json.Unmarshaler. Errors wrap [ErrCorrupt].
+func (q *CachedQuery) UnmarshalJSON(b []byte) error {
+	var j cachedQueryJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return fmt.Errorf("%w: cached query: %v", ErrCorrupt, err)
+	}
+	if j.V != recordVersion || j.ID == "" {
+		return fmt.Errorf("%w: cached query: version %d, id %q", ErrCorrupt, j.V, j.ID)
+	}
+	*q = CachedQuery{ID: j.ID, Q: j.Q, Triples: j.Triples, ProcessedTxID: j.ProcessedTxID, LastUsed: j.LastUsed}
+	return nil
+}
