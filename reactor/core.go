@@ -42,9 +42,9 @@ type Core struct {
 	seq     uint64
 
 	status    Status
-	dialing   bool // Connect emitted; neither ConnOpened nor ConnClosed since
-	connected bool // ConnOpened and no ConnClosed since
-	online    bool // init-ok on the current connection
+	dialing   bool  // Connect emitted; neither ConnOpened nor ConnClosed since
+	connected bool  // ConnOpened and no ConnClosed since
+	online    bool  // init-ok on the current connection
 	refused   error // the server refused the last init
 	retryAt   time.Time
 	eventSeq  uint64
