@@ -11,7 +11,6 @@ const (
 	DefaultMinBackoff      = 250 * time.Millisecond
 	DefaultMaxBackoff      = 30 * time.Second
 	DefaultCacheFlushDelay = 100 * time.Millisecond
-	DefaultConfirmedTTL    = time.Minute
 	DefaultCacheMaxAge     = 365 * 24 * time.Hour
 	DefaultCacheMaxEntries = 1000
 	DefaultCacheMaxTriples = 1_000_000
@@ -41,12 +40,6 @@ type Config struct {
 	// mutations are never delayed. Negative: write with every Ready.
 	CacheFlushDelay time.Duration
 
-	// ConfirmedTTL bounds how long a confirmed mutation is kept for a
-	// query whose result the server has not sent since (the server sends
-	// only results that changed, so a query the mutation did not affect
-	// may never catch up). Negative: keep it until every query has.
-	ConfirmedTTL time.Duration
-
 	// CacheMaxAge, CacheMaxEntries and CacheMaxTriples bound the cached
 	// queries kept in storage (as InstantDB's defaults: a year, 1000
 	// queries, a million triples). Queries unused longest are dropped
@@ -72,9 +65,6 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.CacheFlushDelay == 0 {
 		cfg.CacheFlushDelay = DefaultCacheFlushDelay
-	}
-	if cfg.ConfirmedTTL == 0 {
-		cfg.ConfirmedTTL = DefaultConfirmedTTL
 	}
 	if cfg.CacheMaxAge == 0 {
 		cfg.CacheMaxAge = DefaultCacheMaxAge

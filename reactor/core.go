@@ -220,9 +220,9 @@ func (c *Core) ConnClosed(err error) {
 }
 
 // Tick is the input that time has passed: the core reconnects when its
-// backoff has run out, writes cached queries whose flush delay is over,
-// and drops confirmed mutations past [Config.ConfirmedTTL]. A driver calls
-// it at [Ready.Timer]; calling it more often is harmless.
+// backoff has run out and writes cached queries whose flush delay is
+// over. A driver calls it at [Ready.Timer]; calling it more often is
+// harmless.
 func (c *Core) Tick() {
 	if c.closed {
 		return
@@ -234,7 +234,6 @@ func (c *Core) Tick() {
 	if !c.flushAt.IsZero() && !now.Before(c.flushAt) {
 		c.flush()
 	}
-	c.dropConfirmed()
 }
 
 // Close is the input that the client is shutting down: dirty cached

@@ -25,9 +25,11 @@
 //   - A pending mutation is replayed over a query while it has no tx-id,
 //     or a tx-id above the query's processed-tx-id: the server's result
 //     does not include it yet. A confirmed mutation is dropped once every
-//     subscribed query's processed-tx-id has reached it (or after
-//     [Config.ConfirmedTTL], for queries the server never refreshes).
-//     So a confirmed write never disappears and comes back.
+//     subscribed query's processed-tx-id has reached it, so a confirmed
+//     write never disappears and comes back. A refresh-ok's
+//     processed-tx-id counts for every query the server has answered on
+//     the connection, not only those it carries: the server drains all of
+//     a session's stale queries before sending one (session/doc.go).
 //   - Callbacks fire only when what the subscriber sees changed: the
 //     result tree and page info (compared as canonical JSON), the error,
 //     or FromCache.

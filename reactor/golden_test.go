@@ -33,7 +33,7 @@ var cursorRE = regexp.MustCompile(`"(start|end)Cursor":"[^"]*"`)
 // Run with -update to rewrite the outputs, and read the diff before
 // committing it. Commands:
 //
-//	config k=v ...               before the core exists: flush=<dur> ttl=<dur> max-entries=N
+//	config k=v ...               before the core exists: flush=<dur> max-entries=N
 //	                             max-triples=N max-age=<dur> create-attrs=true token=x
 //	schema                       input: "ns.label type [one|many] [unique] [indexed] [-> ns.reverse]"
 //	storage                      input: what storage holds before load:
@@ -189,8 +189,6 @@ func (g *golden) run(b *block) []string {
 			switch k {
 			case "flush":
 				g.cfg.CacheFlushDelay = g.duration(v)
-			case "ttl":
-				g.cfg.ConfirmedTTL = g.duration(v)
 			case "max-age":
 				g.cfg.CacheMaxAge = g.duration(v)
 			case "max-entries":

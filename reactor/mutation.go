@@ -172,26 +172,13 @@ func (c *Core) needed(m *mutation) bool {
 }
 
 // dropConfirmed drops the confirmed mutations no subscribed query needs
-// any more, and those confirmed longer than ConfirmedTTL ago.
+// any more: every subscribed query's result (refused ones aside) is as of
+// their tx-id or later, so the write is in it and replaying it changes
+// nothing. Dropping one thus never changes what a subscriber sees.
 func (c *Core) dropConfirmed() {
-	now := c.nowMs()
-	expired := false
 	for _, m := range slices.Clone(c.pending) {
-		if m.TxID == 0 {
-			continue
-		}
-		if !c.needed(m) {
+		if m.TxID != 0 && !c.needed(m) {
 			c.remove(m)
-			continue
-		}
-		if c.cfg.ConfirmedTTL >= 0 && now >= m.Confirmed+c.cfg.ConfirmedTTL.Milliseconds() {
-			c.remove(m)
-			expired = true
-		}
-	}
-	if expired {
-		for _, qs := range c.subscribed() {
-			c.recompute(qs)
 		}
 	}
 }

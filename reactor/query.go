@@ -217,6 +217,7 @@ func (c *Core) refreshOK(m *wire.RefreshOK) {
 	if m.Attrs != nil {
 		c.setAttrs(m.Attrs)
 	}
+	changed := map[*querySub]bool{}
 	for i := range m.Computations {
 		comp := &m.Computations[i]
 		qs := c.queries[comp.QueryID]
@@ -237,9 +238,32 @@ func (c *Core) refreshOK(m *wire.RefreshOK) {
 			continue
 		}
 		qs.base, qs.fromCache = base, false
+		changed[qs] = true
+	}
+	// The server drains every stale query of the session before it sends
+	// a refresh-ok (session/doc.go), so its processed-tx-id speaks for
+	// every query answered on this connection, not only those whose
+	// results changed: pending mutations up to it are in all of them.
+	for _, qs := range c.subscribed() {
+		if !qs.answered || qs.serverErr != nil {
+			continue
+		}
+		old := qs.processed
 		qs.processed = max(qs.processed, m.ProcessedTxID)
-		c.markDirty(qs)
-		c.recompute(qs)
+		if changed[qs] || qs.processed != old {
+			c.markDirty(qs)
+		}
+		if !changed[qs] && qs.processed != old {
+			for _, pm := range c.pending {
+				if pm.TxID > old && pm.TxID <= qs.processed && c.relevant(pm, qs) {
+					changed[qs] = true // it no longer replays pm
+					break
+				}
+			}
+		}
+		if changed[qs] {
+			c.recompute(qs)
+		}
 	}
 	c.dropConfirmed()
 }

@@ -176,8 +176,8 @@ func (c *Core) Advance(rd Ready) {
 	c.lastTimer = rd.Timer
 }
 
-// timer returns the earliest time the core needs a Tick: a reconnect, a
-// cache flush, a confirmed mutation's expiry. Zero for none.
+// timer returns the earliest time the core needs a Tick: a reconnect or a
+// cache flush. Zero for none.
 func (c *Core) timer() time.Time {
 	var t time.Time
 	earliest := func(x time.Time) {
@@ -189,12 +189,5 @@ func (c *Core) timer() time.Time {
 		earliest(c.retryAt)
 	}
 	earliest(c.flushAt)
-	if c.cfg.ConfirmedTTL >= 0 {
-		for _, m := range c.pending {
-			if m.TxID != 0 {
-				earliest(time.UnixMilli(m.Confirmed).Add(c.cfg.ConfirmedTTL))
-			}
-		}
-	}
 	return t
 }
