@@ -111,3 +111,46 @@ func AppendAttr(dst []Topic, c *store.AttrChange) []Topic {
 	}
 	return append(dst, Topic{A: IDs(ids...)}, SchemaTopic(nss...))
 }
+
+// Buffer builds the topics of one triple change without allocating, for
+// callers that look each change up at once and drop its topics.
+type Buffer struct {
+	ids  [4]store.EntityID
+	vals [4]store.Value
+	ts   [2]Topic
+}
+
+// Triple returns the topics [AppendTriple] gives for c, built in b's
+// storage: they are valid until the next call on b.
+func (b *Buffer) Triple(c *store.TripleChange) []Topic {
+	topic := func(i int, flags store.IndexFlags, e, a store.EntityID, vs ...store.Value) Topic {
+		b.ids[2*i], b.ids[2*i+1] = e, a
+		n := copy(b.vals[2*i:2*i+2], vs)
+		return Topic{Idx: flags,
+			E: Part{kind: kindIDs, ids: b.ids[2*i : 2*i+1 : 2*i+1]},
+			A: Part{kind: kindIDs, ids: b.ids[2*i+1 : 2*i+2 : 2*i+2]},
+			V: Part{kind: kindValues, vals: b.vals[2*i : 2*i+n : 2*i+n]}}
+	}
+	switch c.Op {
+	case store.OpInsert:
+		b.ts[0] = topic(0, c.NewFlags, c.New.E, c.New.A, c.New.V)
+		return b.ts[:1]
+	case store.OpDelete:
+		b.ts[0] = topic(0, c.OldFlags, c.Old.E, c.Old.A, c.Old.V)
+		return b.ts[:1]
+	}
+	if c.Old.E == c.New.E && c.Old.A == c.New.A {
+		switch x := store.Compare(c.Old.V, c.New.V); {
+		case x == 0:
+			b.ts[0] = topic(0, c.OldFlags|c.NewFlags, c.New.E, c.New.A, c.New.V)
+		case x < 0:
+			b.ts[0] = topic(0, c.OldFlags|c.NewFlags, c.New.E, c.New.A, c.Old.V, c.New.V)
+		default:
+			b.ts[0] = topic(0, c.OldFlags|c.NewFlags, c.New.E, c.New.A, c.New.V, c.Old.V)
+		}
+		return b.ts[:1]
+	}
+	b.ts[0] = topic(0, c.OldFlags, c.Old.E, c.Old.A, c.Old.V)
+	b.ts[1] = topic(1, c.NewFlags, c.New.E, c.New.A, c.New.V)
+	return b.ts[:2]
+}

@@ -45,9 +45,10 @@ func ParseOp(s string) (Op, error) {
 
 // comparison is a compiled v comparison.
 type comparison struct {
-	op   Op
-	arg  store.Value
-	like []likeTok // Like, ILike: the compiled pattern
+	op     Op
+	arg    store.Value
+	like   []likeTok // Like, ILike: the compiled pattern
+	prefix string    // Like: the literal text every match starts with
 }
 
 // Cmp returns the comparison "value op arg" as a v part. The ordering
@@ -66,6 +67,9 @@ func Cmp(op Op, arg store.Value) (Part, error) {
 			return Part{}, fmt.Errorf("%w: %s needs a string, got %s", ErrInvalidComparison, op, arg)
 		}
 		c.like = compileLike(s)
+		if op == Like {
+			c.prefix = likePrefix(c.like)
+		}
 	case IsNull:
 		if _, ok := arg.AsBool(); !ok {
 			return Part{}, fmt.Errorf("%w: %s needs a boolean, got %s", ErrInvalidComparison, op, arg)
@@ -178,6 +182,18 @@ func compileLike(pat string) []likeTok {
 		}
 	}
 	return toks
+}
+
+// likePrefix returns the literal text at the start of a compiled pattern.
+func likePrefix(toks []likeTok) string {
+	var b []byte
+	for _, t := range toks {
+		if t.kind != tokLit {
+			break
+		}
+		b = utf8.AppendRune(b, t.r)
+	}
+	return string(b)
 }
 
 // likeMatch matches s against a compiled pattern, character by character

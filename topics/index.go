@@ -2,6 +2,7 @@ package topics
 
 import (
 	"fmt"
+	"hash/maphash"
 	"slices"
 
 	"github.com/triplesync/triplesync/store"
@@ -19,33 +20,49 @@ const DefaultCacheSize = 1024
 // subscription, arranged so that [Index.Lookup] finds the subscriptions a
 // change's topics match without looking at the others.
 //
-// Topics hang first by attribute (one bucket per attribute id, and one for
-// topics whose attribute is the wildcard), then, inside a bucket:
+// A topic with an entity set hangs under each of its entities in one map
+// for the whole index: entity sets are the most selective part there is
+// (the entities a query listed), and one placement per entity, whatever
+// the attributes, keeps a query's footprint small. Every other topic hangs
+// in the bucket of each of its attributes (or the bucket of the wildcard
+// attribute), and inside it:
 //
-//   - a topic with an entity set hangs under each of its entities;
-//   - else a topic with a value set hangs under each of its values;
-//   - else a topic with a comparison sits on the bucket's comparison list;
-//   - else (entity and value wildcards) on the bucket's wildcard list.
+//   - a topic with a value set under each of its values;
+//   - a one-sided range ($gt, $gte; $lt, $lte) in one of two lists sorted
+//     by its argument, where the entries a value satisfies are a prefix
+//     (or a suffix) found by binary search;
+//   - a $like with a literal prefix under the prefix's first bytes (at most
+//     likeKeyLen), so a string value finds it by looking up its own first
+//     bytes;
+//   - another comparison ($like without a prefix, $ilike, $not, $isNull)
+//     on the bucket's comparison list;
+//   - the rest (entity and value wildcards) on the bucket's wildcard list.
 //
-// A change topic [idx {e} {a} {v1 v2}] visits the buckets of a and of the
-// wildcard attribute, and in each the entries under e, under v1 and v2, the
-// comparison list and the wildcard list, checking each candidate with
-// [Topic.Match]. So a lookup costs the candidates on the changed attributes
-// (which the comparison and wildcard lists of a popular attribute dominate),
-// never the number of subscriptions. Every subscription is reported at
-// most once per lookup.
+// A change topic [idx {e} {a} {v1 v2}] visits the entries under e, and in
+// the buckets of a and of the wildcard attribute the entries under v1 and
+// v2, the ranges v1 and v2 fall in, the comparison list and the wildcard
+// list. Each entry carries what its placement does not already prove (its
+// index flags, its range's argument), so most candidates are confirmed
+// without reading their topic. A lookup costs its matches plus the plain
+// comparison lists of the changed attributes, never the number of
+// subscriptions. (A change topic with a wildcard entity, which attribute
+// changes give, visits every entity-keyed topic.) Every subscription is
+// reported at most once per lookup.
 //
 // Lookups of the single-triple topics changes produce are remembered in a
 // bounded cache (the same value written twice, a flag toggled back and
 // forth); every Register and Unregister bumps a generation counter, which
 // invalidates every cached answer at once (the scheme of nats-server's
-// sublist).
+// sublist). A topic's answer is only cached the second time the topic is
+// seen (a doorkeeper of hash fingerprints decides), so a stream of
+// distinct changes costs one hash each and no allocation.
 //
 // An Index is not safe for concurrent use, Lookup included (it stamps
 // subscriptions to deduplicate): the caller serialises access.
 type Index struct {
+	byE     map[store.EntityID]*list // topics with an entity set, under each entity
 	attrs   map[store.AttrID]*bucket
-	anyAttr *bucket // topics whose attribute is the wildcard
+	anyAttr *bucket // topics whose attribute is the wildcard (and entity too)
 	subs    map[SubID]*sub
 	epoch   uint64 // stamp of the current Lookup, for deduplication
 	tepoch  uint64 // stamp of the current cached topic lookup
@@ -54,10 +71,16 @@ type Index struct {
 	nentry  int
 
 	cacheSize int
-	cache     map[cacheKey]cacheEntry
+	cache     map[uint64]*cacheEntry // by hash of the key
+	ring      []uint64               // cached hashes in insertion order, for first-in first-out eviction
+	ringPos   int
+	seen      []uint64 // doorkeeper: hashes seen once, by hash modulo its length
+	seed      maphash.Seed
 	hits      uint64
 	misses    uint64
 	scratch   []*sub
+	collect   bool        // visits gather into scratch for the cache
+	fn        func(SubID) // the current Lookup's callback
 }
 
 // sub is one registered subscription.
@@ -69,22 +92,32 @@ type sub struct {
 	tmark   uint64 // tepoch of the last cached topic lookup that collected it
 }
 
-// entry is one placement of one topic in one list.
+// entry is one placement of one topic in one list. It carries copies of
+// what a lookup checks, so that confirming a candidate seldom reads the
+// topic itself.
 type entry struct {
-	sub   *sub
-	topic *Topic // into sub.topics
-	list  *list
-	pos   int // in list.items
+	sub    *sub
+	topic  *Topic // into sub.topics
+	list   *list  // nil when in a sorted list
+	pos    int    // in list.items
+	sl     *sortedList
+	idx    store.IndexFlags
+	strict bool        // sorted: $gt or $lt (a value equal to arg does not satisfy it)
+	arg    store.Value // sorted: the comparison's argument
 }
+
+// idxOK reports whether index sets a and b intersect (zero is any index).
+func idxOK(a, b store.IndexFlags) bool { return a == 0 || b == 0 || a&b != 0 }
 
 // list is a list of entries that can lose one in O(1); a list under a map
 // key remembers the key so it can leave the map when it empties.
 type list struct {
 	items []*entry
-	b     *bucket
+	b     *bucket // nil for the index's entity map
 	kind  listKind
 	e     store.EntityID
 	v     store.Value
+	pre   string // listLike: the key
 }
 
 type listKind uint8
@@ -94,17 +127,65 @@ const (
 	listByV
 	listCmp
 	listAny
+	listLike
 )
 
-// bucket holds the topics of one attribute (or of the wildcard attribute).
+// likeKeyLen is how many leading bytes of a $like prefix key its list.
+const likeKeyLen = 8
+
+// bucket holds the topics of one attribute (or of the wildcard attribute)
+// that have no entity set.
 type bucket struct {
-	a     store.AttrID
-	isAny bool
-	byE   map[store.EntityID]*list
-	byV   map[store.Value]*list
-	cmp   list
-	any   list
-	n     int // entries
+	a        store.AttrID
+	isAny    bool
+	byV      map[store.Value]*list
+	lower    sortedList            // $gt and $gte, by argument: a value matches a prefix
+	upper    sortedList            // $lt and $lte, by argument: a value matches a suffix
+	likes    map[string]*list      // $like with a literal prefix, by its first likeKeyLen bytes
+	likeLens uint16                // bit k set: some key of likes has length k
+	likeLenN [likeKeyLen + 1]int32 // keys of likes by length
+	cmp      list                  // the other comparisons ($like without a prefix, $ilike, $not, $isNull)
+	any      list
+	n        int // entries
+}
+
+// sortedList holds one-sided comparisons ordered by their argument, so the
+// entries a value satisfies are a prefix ($gt, $gte) or a suffix ($lt,
+// $lte) found by binary search: a lookup costs its matches, not the list.
+type sortedList struct {
+	items []*entry
+	args  []store.Value // items[i].arg, kept beside them so a search reads one array
+	b     *bucket
+}
+
+// search returns the first index whose argument is >= v (or > v when
+// after).
+func (sl *sortedList) search(v store.Value, after bool) int {
+	i, _ := slices.BinarySearchFunc(sl.args, v, func(a, v store.Value) int {
+		c := store.Compare(a, v)
+		if c == 0 && after {
+			return -1
+		}
+		return c
+	})
+	return i
+}
+
+func (sl *sortedList) insert(en *entry) {
+	i := sl.search(en.arg, true)
+	sl.items = slices.Insert(sl.items, i, en)
+	sl.args = slices.Insert(sl.args, i, en.arg)
+}
+
+func (sl *sortedList) remove(en *entry) {
+	for i := sl.search(en.arg, false); i < len(sl.items); i++ {
+		if sl.items[i] == en {
+			sl.items = slices.Delete(sl.items, i, i+1)
+			sl.args = slices.Delete(sl.args, i, i+1)
+			return
+		}
+	}
+	panic("topics: sorted entry missing from its list")
 }
 
 type cacheKey struct {
@@ -115,6 +196,7 @@ type cacheKey struct {
 }
 
 type cacheEntry struct {
+	key  cacheKey
 	gen  uint64
 	subs []*sub
 }
@@ -127,21 +209,25 @@ func NewIndex(cacheSize int) *Index {
 		cacheSize = DefaultCacheSize
 	}
 	ix := &Index{
+		byE:       make(map[store.EntityID]*list),
 		attrs:     make(map[store.AttrID]*bucket),
 		subs:      make(map[SubID]*sub),
 		cacheSize: max(cacheSize, 0),
 	}
 	ix.anyAttr = newBucket(store.AttrID{}, true)
 	if ix.cacheSize > 0 {
-		ix.cache = make(map[cacheKey]cacheEntry)
+		ix.cache = make(map[uint64]*cacheEntry)
+		ix.seen = make([]uint64, 4*ix.cacheSize)
+		ix.seed = maphash.MakeSeed()
 	}
 	return ix
 }
 
 func newBucket(a store.AttrID, isAny bool) *bucket {
-	b := &bucket{a: a, isAny: isAny, byE: make(map[store.EntityID]*list), byV: make(map[store.Value]*list)}
+	b := &bucket{a: a, isAny: isAny, byV: make(map[store.Value]*list), likes: make(map[string]*list)}
 	b.cmp = list{b: b, kind: listCmp}
 	b.any = list{b: b, kind: listAny}
+	b.lower.b, b.upper.b = b, b
 	return b
 }
 
@@ -159,8 +245,9 @@ func (ix *Index) Topics(id SubID) []Topic {
 
 // Register sets sub's topics to ts, replacing any it had. It returns an
 // error wrapping [ErrInvalidPart] for a topic that fails [Topic.Validate],
-// and then registers nothing. Register copies the slice ts (not the parts,
-// which are immutable).
+// and then registers nothing. Register keeps ts (it points into it): the
+// caller must not modify the slice afterwards. Parts are immutable and may
+// be shared freely.
 func (ix *Index) Register(id SubID, ts []Topic) error {
 	for i := range ts {
 		if err := ts[i].Validate(); err != nil {
@@ -168,7 +255,7 @@ func (ix *Index) Register(id SubID, ts []Topic) error {
 		}
 	}
 	ix.Unregister(id)
-	s := &sub{id: id, topics: slices.Clone(ts)}
+	s := &sub{id: id, topics: ts}
 	for i := range s.topics {
 		ix.place(s, &s.topics[i])
 	}
@@ -178,10 +265,21 @@ func (ix *Index) Register(id SubID, ts []Topic) error {
 	return nil
 }
 
-// place hangs one topic of s in the buckets and lists it belongs to.
+// place hangs one topic of s in the lists it belongs to.
 func (ix *Index) place(s *sub, t *Topic) {
 	if t.E.isEmpty() || t.A.isEmpty() || t.V.isEmpty() {
 		return // matches nothing
+	}
+	if t.E.kind == kindIDs {
+		for _, e := range t.E.ids {
+			l := ix.byE[e]
+			if l == nil {
+				l = &list{kind: listByE, e: e}
+				ix.byE[e] = l
+			}
+			ix.add(l, s, t)
+		}
+		return
 	}
 	if ids, ok := t.A.IDSet(); ok {
 		for _, a := range ids {
@@ -199,15 +297,6 @@ func (ix *Index) place(s *sub, t *Topic) {
 
 func (ix *Index) placeIn(b *bucket, s *sub, t *Topic) {
 	switch {
-	case t.E.kind == kindIDs:
-		for _, e := range t.E.ids {
-			l := b.byE[e]
-			if l == nil {
-				l = &list{b: b, kind: listByE, e: e}
-				b.byE[e] = l
-			}
-			ix.add(l, s, t)
-		}
 	case t.V.kind == kindValues:
 		for _, v := range t.V.vals {
 			l := b.byV[v]
@@ -217,6 +306,20 @@ func (ix *Index) placeIn(b *bucket, s *sub, t *Topic) {
 			}
 			ix.add(l, s, t)
 		}
+	case t.V.kind == kindCmp && (t.V.cmp.op == Gt || t.V.cmp.op == Gte):
+		ix.addSorted(&b.lower, s, t)
+	case t.V.kind == kindCmp && (t.V.cmp.op == Lt || t.V.cmp.op == Lte):
+		ix.addSorted(&b.upper, s, t)
+	case t.V.kind == kindCmp && t.V.cmp.prefix != "":
+		k := t.V.cmp.prefix[:min(len(t.V.cmp.prefix), likeKeyLen)]
+		l := b.likes[k]
+		if l == nil {
+			l = &list{b: b, kind: listLike, pre: k}
+			b.likes[k] = l
+			b.likeLenN[len(k)]++
+			b.likeLens |= 1 << len(k)
+		}
+		ix.add(l, s, t)
 	case t.V.kind == kindCmp:
 		ix.add(&b.cmp, s, t)
 	default:
@@ -225,10 +328,21 @@ func (ix *Index) placeIn(b *bucket, s *sub, t *Topic) {
 }
 
 func (ix *Index) add(l *list, s *sub, t *Topic) {
-	en := &entry{sub: s, topic: t, list: l, pos: len(l.items)}
+	en := &entry{sub: s, topic: t, list: l, pos: len(l.items), idx: t.Idx}
 	l.items = append(l.items, en)
 	s.entries = append(s.entries, en)
-	l.b.n++
+	if l.b != nil {
+		l.b.n++
+	}
+	ix.nentry++
+}
+
+func (ix *Index) addSorted(sl *sortedList, s *sub, t *Topic) {
+	op := t.V.cmp.op
+	en := &entry{sub: s, topic: t, sl: sl, idx: t.Idx, arg: t.V.cmp.arg, strict: op == Gt || op == Lt}
+	sl.insert(en)
+	s.entries = append(s.entries, en)
+	sl.b.n++
 	ix.nentry++
 }
 
@@ -240,26 +354,39 @@ func (ix *Index) Unregister(id SubID) {
 		return
 	}
 	for _, en := range s.entries {
-		l := en.list
-		last := len(l.items) - 1
-		moved := l.items[last]
-		l.items[en.pos] = moved
-		moved.pos = en.pos
-		l.items[last] = nil
-		l.items = l.items[:last]
-		b := l.b
-		b.n--
-		ix.nentry--
-		if last == 0 {
-			switch l.kind {
-			case listByE:
-				delete(b.byE, l.e)
-			case listByV:
-				delete(b.byV, l.v)
+		var b *bucket
+		if en.sl != nil {
+			en.sl.remove(en)
+			b = en.sl.b
+		} else {
+			l := en.list
+			last := len(l.items) - 1
+			moved := l.items[last]
+			l.items[en.pos] = moved
+			moved.pos = en.pos
+			l.items[last] = nil
+			l.items = l.items[:last]
+			b = l.b
+			if last == 0 {
+				switch l.kind {
+				case listByE:
+					delete(ix.byE, l.e)
+				case listByV:
+					delete(b.byV, l.v)
+				case listLike:
+					delete(b.likes, l.pre)
+					if b.likeLenN[len(l.pre)]--; b.likeLenN[len(l.pre)] == 0 {
+						b.likeLens &^= 1 << len(l.pre)
+					}
+				}
 			}
 		}
-		if b.n == 0 && !b.isAny {
-			delete(ix.attrs, b.a)
+		ix.nentry--
+		if b != nil {
+			b.n--
+			if b.n == 0 && !b.isAny {
+				delete(ix.attrs, b.a)
+			}
 		}
 	}
 	ix.ntopics -= len(s.topics)
@@ -272,58 +399,81 @@ func (ix *Index) Unregister(id SubID) {
 // call Register or Unregister.
 func (ix *Index) Lookup(change []Topic, fn func(SubID)) {
 	ix.epoch++
+	ix.fn = fn
 	for i := range change {
-		ix.lookup(&change[i], fn)
+		ix.lookup(&change[i])
 	}
+	ix.fn = nil
 }
 
-func (ix *Index) emit(s *sub, fn func(SubID)) {
+// found takes a subscription a visit found: reports it (once per Lookup)
+// or, while collecting for the cache, gathers it (once per topic).
+func (ix *Index) found(s *sub) {
+	if ix.collect {
+		if s.tmark != ix.tepoch {
+			s.tmark = ix.tepoch
+			ix.scratch = append(ix.scratch, s)
+		}
+		return
+	}
+	ix.emit(s)
+}
+
+func (ix *Index) emit(s *sub) {
 	if s.mark != ix.epoch {
 		s.mark = ix.epoch
-		fn(s.id)
+		ix.fn(s.id)
 	}
 }
 
 // lookup reports the subscriptions matching one change topic, through the
 // cache when the topic is one a single triple change gives.
-func (ix *Index) lookup(c *Topic, fn func(SubID)) {
+func (ix *Index) lookup(c *Topic) {
+	if c.E.isEmpty() || c.A.isEmpty() || c.V.isEmpty() {
+		return // matches nothing
+	}
 	key, ok := ix.cacheKeyOf(c)
 	if !ok {
-		ix.visit(c, func(en *entry) {
-			if en.topic.Match(*c) {
-				ix.emit(en.sub, fn)
-			}
-		})
+		ix.visit(c)
 		return
 	}
-	if ce, hit := ix.cache[key]; hit && ce.gen == ix.gen {
+	h := maphash.Comparable(ix.seed, key)
+	ce := ix.cache[h]
+	if ce != nil && ce.gen == ix.gen && ce.key == key {
 		ix.hits++
 		for _, s := range ce.subs {
-			ix.emit(s, fn)
+			ix.emit(s)
 		}
 		return
 	}
 	ix.misses++
+	if slot := &ix.seen[h%uint64(len(ix.seen))]; *slot != h && ce == nil {
+		*slot = h // first sighting: remember it, cache nothing yet
+		ix.visit(c)
+		return
+	}
 	ix.tepoch++
-	found := ix.scratch[:0]
-	ix.visit(c, func(en *entry) {
-		if en.sub.tmark != ix.tepoch && en.topic.Match(*c) {
-			en.sub.tmark = ix.tepoch
-			found = append(found, en.sub)
-		}
-	})
-	for _, s := range found {
-		ix.emit(s, fn)
+	ix.collect = true
+	ix.visit(c)
+	ix.collect = false
+	for _, s := range ix.scratch {
+		ix.emit(s)
 	}
-	if len(ix.cache) >= ix.cacheSize {
-		for k := range ix.cache { // evict one entry, chosen by map order
-			delete(ix.cache, k)
-			break
+	if ce == nil {
+		if len(ix.ring) < ix.cacheSize {
+			ix.ring = append(ix.ring, h)
+		} else { // evict the oldest
+			delete(ix.cache, ix.ring[ix.ringPos])
+			ix.ring[ix.ringPos] = h
+			ix.ringPos = (ix.ringPos + 1) % len(ix.ring)
 		}
+		ce = &cacheEntry{}
+		ix.cache[h] = ce
 	}
-	ix.cache[key] = cacheEntry{gen: ix.gen, subs: slices.Clone(found)}
-	clear(found)
-	ix.scratch = found[:0]
+	ce.key, ce.gen = key, ix.gen
+	ce.subs = append(ce.subs[:0], ix.scratch...)
+	clear(ix.scratch)
+	ix.scratch = ix.scratch[:0]
 }
 
 // cacheKeyOf returns the cache key of a single-triple change topic.
@@ -339,73 +489,156 @@ func (ix *Index) cacheKeyOf(c *Topic) (cacheKey, bool) {
 	return k, true
 }
 
-// visit calls f for every entry that may match c: a superset of the
-// matches, which f checks.
-func (ix *Index) visit(c *Topic, f func(*entry)) {
+// visit passes to found the subscription of every entry matching c (once
+// per matching entry, so possibly more than once per subscription). c has
+// no empty part.
+//
+// An entry found under a key of c already intersects c in the parts that
+// key stands for, and a topic's other parts are wildcards by placement, so
+// most entries need only their index flags checked. That holds when c's
+// parts are sets or wildcards; a change topic with a comparison (never
+// built from a change, but Lookup accepts any topic) is checked in full.
+func (ix *Index) visit(c *Topic) {
+	if c.E.kind == kindCmp || c.A.kind == kindCmp || c.V.kind == kindIDs || c.V.kind == kindCmp {
+		ix.visitSlow(c)
+		return
+	}
+	if ids, ok := c.E.IDSet(); ok {
+		for _, e := range ids {
+			if l := ix.byE[e]; l != nil {
+				ix.visitFull(l.items, c)
+			}
+		}
+	} else {
+		for _, l := range ix.byE {
+			ix.visitFull(l.items, c)
+		}
+	}
 	if ids, ok := c.A.IDSet(); ok {
 		for _, a := range ids {
 			if b := ix.attrs[a]; b != nil {
-				visitBucket(b, c, f)
+				ix.visitBucket(b, c)
 			}
 		}
 	} else {
 		for _, b := range ix.attrs {
-			visitBucket(b, c, f)
+			ix.visitBucket(b, c)
 		}
 	}
 	if ix.anyAttr.n > 0 {
-		visitBucket(ix.anyAttr, c, f)
+		ix.visitBucket(ix.anyAttr, c)
 	}
 }
 
-func visitBucket(b *bucket, c *Topic, f func(*entry)) {
-	if len(b.byE) > 0 {
-		if ids, ok := c.E.IDSet(); ok {
-			for _, e := range ids {
-				if l := b.byE[e]; l != nil {
-					visitList(l, f)
-				}
-			}
-		} else {
-			for _, l := range b.byE {
-				visitList(l, f)
-			}
+// visitFull checks entries against c in full.
+func (ix *Index) visitFull(items []*entry, c *Topic) {
+	for _, en := range items {
+		if en.topic.Match(*c) {
+			ix.found(en.sub)
 		}
+	}
+}
+
+// visitIdx passes on the entries whose index flags meet idx: the rest of
+// their topic is known to match.
+func (ix *Index) visitIdx(items []*entry, idx store.IndexFlags) {
+	for _, en := range items {
+		if idxOK(en.idx, idx) {
+			ix.found(en.sub)
+		}
+	}
+}
+
+// visitBucket visits the entries of a bucket that match c, whose v is a
+// value set or the wildcard.
+func (ix *Index) visitBucket(b *bucket, c *Topic) {
+	vals, ok := c.V.ValueSet()
+	if !ok { // the wildcard: everything in the bucket matches but for the index flags
+		for _, l := range b.byV {
+			ix.visitIdx(l.items, c.Idx)
+		}
+		for _, l := range b.likes {
+			ix.visitIdx(l.items, c.Idx)
+		}
+		ix.visitIdx(b.lower.items, c.Idx)
+		ix.visitIdx(b.upper.items, c.Idx)
+		ix.visitIdx(b.cmp.items, c.Idx)
+		ix.visitIdx(b.any.items, c.Idx)
+		return
 	}
 	if len(b.byV) > 0 {
-		if vals, ok := c.V.ValueSet(); ok {
-			for _, v := range vals {
-				if l := b.byV[v]; l != nil {
-					visitList(l, f)
-				}
-			}
-		} else {
-			for _, l := range b.byV {
-				visitList(l, f)
+		for _, v := range vals {
+			if l := b.byV[v]; l != nil {
+				ix.visitIdx(l.items, c.Idx)
 			}
 		}
 	}
-	visitList(&b.cmp, f)
-	visitList(&b.any, f)
+	if len(b.lower.items)+len(b.upper.items) > 0 {
+		for _, v := range vals {
+			for _, en := range b.lower.items[:b.lower.search(v, true)] {
+				if (!en.strict || en.arg != v) && idxOK(en.idx, c.Idx) {
+					ix.found(en.sub)
+				}
+			}
+			for _, en := range b.upper.items[b.upper.search(v, false):] {
+				if (!en.strict || en.arg != v) && idxOK(en.idx, c.Idx) {
+					ix.found(en.sub)
+				}
+			}
+		}
+	}
+	if b.likeLens != 0 {
+		for _, v := range vals {
+			str, ok := v.AsString()
+			if !ok {
+				continue
+			}
+			for k := 1; k <= min(len(str), likeKeyLen); k++ {
+				if b.likeLens&(1<<k) == 0 {
+					continue
+				}
+				if l := b.likes[str[:k]]; l != nil {
+					for _, en := range l.items {
+						if idxOK(en.idx, c.Idx) && en.topic.V.cmp.match(v) {
+							ix.found(en.sub)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, en := range b.cmp.items {
+		if idxOK(en.idx, c.Idx) && en.topic.V.cmp.matchAny(vals) {
+			ix.found(en.sub)
+		}
+	}
+	ix.visitIdx(b.any.items, c.Idx)
 }
 
-func visitList(l *list, f func(*entry)) {
-	for _, en := range l.items {
-		f(en)
+// visitSlow checks every subscription's topics in full.
+func (ix *Index) visitSlow(c *Topic) {
+	for _, s := range ix.subs {
+		for i := range s.topics {
+			if s.topics[i].Match(*c) {
+				ix.found(s)
+				break
+			}
+		}
 	}
 }
 
 // Stats describes an index's size and its cache's use.
 type Stats struct {
-	Subs    int    // registered subscriptions
-	Topics  int    // their topics
-	Entries int    // placements of topics in lists (a set part places a topic once per element)
-	Attrs   int    // attribute buckets
-	Hits    uint64 // lookups answered from the cache
-	Misses  uint64 // cacheable lookups that were not
+	Subs     int    // registered subscriptions
+	Topics   int    // their topics
+	Entries  int    // placements of topics in lists (a set part places a topic once per element)
+	Entities int    // entities with topics hung under them
+	Attrs    int    // attribute buckets
+	Hits     uint64 // lookups answered from the cache
+	Misses   uint64 // cacheable lookups that were not
 }
 
 // Stats returns the index's counters.
 func (ix *Index) Stats() Stats {
-	return Stats{Subs: len(ix.subs), Topics: ix.ntopics, Entries: ix.nentry, Attrs: len(ix.attrs), Hits: ix.hits, Misses: ix.misses}
+	return Stats{Subs: len(ix.subs), Topics: ix.ntopics, Entries: ix.nentry, Entities: len(ix.byE), Attrs: len(ix.attrs), Hits: ix.hits, Misses: ix.misses}
 }

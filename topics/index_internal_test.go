@@ -14,43 +14,98 @@ import (
 // recorded position of its list, lists and buckets are where their keys say,
 // empty map lists and buckets are gone, and the counters add up.
 func (ix *Index) check() error {
-	entries := 0
 	seen := map[*entry]bool{}
+	checkEntry := func(en *entry) error {
+		if seen[en] {
+			return fmt.Errorf("entry listed twice")
+		}
+		seen[en] = true
+		if ix.subs[en.sub.id] != en.sub {
+			return fmt.Errorf("entry of unregistered sub %d", en.sub.id)
+		}
+		if en.idx != en.topic.Idx {
+			return fmt.Errorf("entry caches index flags %v, topic has %v", en.idx, en.topic.Idx)
+		}
+		return nil
+	}
 	checkList := func(l *list, b *bucket, kind listKind) error {
 		if l.b != b || l.kind != kind {
 			return fmt.Errorf("list hangs in the wrong place")
 		}
 		for i, en := range l.items {
-			if en.pos != i || en.list != l {
+			if en.pos != i || en.list != l || en.sl != nil {
 				return fmt.Errorf("entry at %d records position %d", i, en.pos)
 			}
-			if seen[en] {
-				return fmt.Errorf("entry listed twice")
-			}
-			seen[en] = true
-			if ix.subs[en.sub.id] != en.sub {
-				return fmt.Errorf("entry of unregistered sub %d", en.sub.id)
+			if err := checkEntry(en); err != nil {
+				return err
 			}
 		}
 		return nil
 	}
+	entries := 0
+	for e, l := range ix.byE {
+		if l.e != e || len(l.items) == 0 {
+			return fmt.Errorf("byE list %v: key %v, %d items", e, l.e, len(l.items))
+		}
+		if err := checkList(l, nil, listByE); err != nil {
+			return err
+		}
+		for _, en := range l.items {
+			if !en.topic.E.containsID(e) {
+				return fmt.Errorf("topic %v hangs under entity %v", en.topic, e)
+			}
+		}
+		entries += len(l.items)
+	}
 	checkBucket := func(b *bucket) (int, error) {
 		n := 0
-		for e, l := range b.byE {
-			if l.e != e || len(l.items) == 0 {
-				return 0, fmt.Errorf("byE list %v: key %v, %d items", e, l.e, len(l.items))
-			}
-			if err := checkList(l, b, listByE); err != nil {
-				return 0, err
-			}
-			n += len(l.items)
-		}
 		for v, l := range b.byV {
 			if l.v != v || len(l.items) == 0 {
 				return 0, fmt.Errorf("byV list %v: key %v, %d items", v, l.v, len(l.items))
 			}
 			if err := checkList(l, b, listByV); err != nil {
 				return 0, err
+			}
+			n += len(l.items)
+		}
+		for _, sl := range []*sortedList{&b.lower, &b.upper} {
+			if sl.b != b {
+				return 0, fmt.Errorf("sorted list hangs in the wrong place")
+			}
+			for i, en := range sl.items {
+				if en.sl != sl || en.list != nil {
+					return 0, fmt.Errorf("sorted entry records the wrong list")
+				}
+				op, arg, _ := en.topic.V.Comparison()
+				if en.arg != arg || en.strict != (op == Gt || op == Lt) {
+					return 0, fmt.Errorf("sorted entry caches %v strict=%v for %s %v", en.arg, en.strict, op, arg)
+				}
+				if sl.args[i] != en.arg {
+					return 0, fmt.Errorf("sorted list's args out of step at %d", i)
+				}
+				if i > 0 && store.Compare(sl.items[i-1].arg, en.arg) > 0 {
+					return 0, fmt.Errorf("sorted list out of order at %d", i)
+				}
+				if err := checkEntry(en); err != nil {
+					return 0, err
+				}
+			}
+			if len(sl.args) != len(sl.items) {
+				return 0, fmt.Errorf("sorted list has %d args for %d items", len(sl.args), len(sl.items))
+			}
+			n += len(sl.items)
+		}
+		for k, l := range b.likes {
+			if l.pre != k || len(l.items) == 0 {
+				return 0, fmt.Errorf("like list %q: key %q, %d items", k, l.pre, len(l.items))
+			}
+			if err := checkList(l, b, listLike); err != nil {
+				return 0, err
+			}
+			for _, en := range l.items {
+				if p := en.topic.V.cmp.prefix; en.topic.V.cmp.op != Like || p[:min(len(p), likeKeyLen)] != k {
+					return 0, fmt.Errorf("like entry %v under key %q", en.topic, k)
+				}
 			}
 			n += len(l.items)
 		}
@@ -121,7 +176,8 @@ func (r *fuzzReader) n(k int) int { return int(r.next()) % k }
 var (
 	fuzzIDs    = []store.EntityID{{1}, {2}, {3}, {4}}
 	fuzzValues = []store.Value{store.Null(), store.Bool(false), store.Bool(true), store.Number(1), store.Number(5),
-		store.String("a"), store.String("ab"), store.String("B"), store.Ref(store.EntityID{1})}
+		store.String("a"), store.String("ab"), store.String("B"), store.Ref(store.EntityID{1}),
+		store.String("abcdefghijk"), store.String("ab%"), store.String("abcdefghi")}
 	fuzzOps = []Op{Gt, Gte, Lt, Lte, Like, ILike, Not, IsNull}
 )
 
@@ -160,7 +216,7 @@ func (r *fuzzReader) vPart(cmp bool) Part {
 	var arg store.Value
 	switch op {
 	case Like, ILike:
-		arg = store.String([]string{"a%", "_", "%b", "A%", "%"}[r.n(5)])
+		arg = store.String([]string{"a%", "_", "%b", "A%", "%", "ab%", "a", "abcdefghij%", "abcdefghi_%", "ab\\%"}[r.n(10)])
 	case IsNull:
 		arg = store.Bool(r.n(2) == 0)
 	default:
@@ -202,7 +258,7 @@ func FuzzMatch(f *testing.F) {
 		var change []Topic
 		for range 1 + r.n(3) {
 			if r.n(4) == 0 {
-				change = append(change, r.topic(false)) // wildcards and sets, as attr changes give
+				change = append(change, r.topic(r.n(3) == 0)) // wildcards and sets, as attr changes give; sometimes comparisons
 				continue
 			}
 			// The shape a triple change gives.
@@ -253,6 +309,7 @@ func FuzzMatch(f *testing.F) {
 		}
 		require.NoError(t, ix.check())
 		require.Empty(t, ix.attrs, "buckets left after unregistering everything")
+		require.Empty(t, ix.byE, "entity lists left after unregistering everything")
 		require.Zero(t, ix.Stats().Entries)
 	})
 }

@@ -283,6 +283,15 @@ func TestOfChange(t *testing.T) {
 		},
 	}
 	got := topics.OfChange(ch)
+	var buf topics.Buffer
+	for i := range ch.Triples {
+		want := topics.AppendTriple(nil, &ch.Triples[i])
+		got := buf.Triple(&ch.Triples[i])
+		require.Len(t, got, len(want), "Buffer.Triple(%d)", i)
+		for j := range want {
+			assert.True(t, want[j].Equal(got[j]), "Buffer.Triple(%d)[%d] = %v, want %v", i, j, got[j], want[j])
+		}
+	}
 	want := []topics.Topic{
 		{Idx: ea, E: topics.IDs(e1), A: topics.IDs(a1), V: topics.Values(num(1))},
 		{Idx: ave, E: topics.IDs(e1), A: topics.IDs(a1), V: topics.Values(num(1), num(2))},
