@@ -1,0 +1,10 @@
+package reactor
+
+// RecomputeAll evaluates every subscribed query again, as if an input had
+// touched them all, so a test sees what subscribers would see now, not
+// only what the core chose to recompute.
+func (c *Core) RecomputeAll() {
+	for _, qs := range c.subscribed() {
+		c.recompute(qs)
+	}
+}
