@@ -1,6 +1,7 @@
 package query
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/triplesync/triplesync/store"
@@ -125,7 +126,15 @@ func (rd *read) scanFor(xs []store.EntityID) Scan {
 // fetch reads everything the decider needs about xs (sorted, unique), then
 // calls k. Entities fetched before are skipped.
 func (d *decider) fetch(r *runner, xs []store.EntityID, k func()) {
-	d.fetchNode(r, d.root, xs, k)
+	d.fetchNode(r, d.root, xs, false, k)
+}
+
+// fetchWhole is fetch for xs that are every entity of the namespace: the
+// root reads each attribute whole (AEV, no entity list), which costs one
+// sequential pass instead of a lookup per entity, and on Postgres a plain
+// "attr_id = $1" instead of a list of every id.
+func (d *decider) fetchWhole(r *runner, xs []store.EntityID, k func()) {
+	d.fetchNode(r, d.root, xs, true, k)
 }
 
 // preloadIDs files the namespace's id triples, all of them, read by the
@@ -171,8 +180,14 @@ func fileRuns(m map[store.EntityID][]store.Triple, ts []store.Triple, key func(s
 	flush(len(ts))
 }
 
-func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, k func()) {
+func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, whole bool, k func()) {
 	todo := make([]store.EntityID, 0, len(xs))
+	var prior map[store.EntityID]bool // whole: entities fetched before, whose triples are filed
+	if len(n.fetched) == 0 {
+		n.fetched = make(map[store.EntityID]bool, len(xs))
+	} else if whole {
+		prior = maps.Clone(n.fetched)
+	}
 	for _, x := range xs {
 		if !n.fetched[x] {
 			n.fetched[x] = true
@@ -198,7 +213,11 @@ func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, k func()) {
 			continue
 		}
 		idx = append(idx, len(scans))
-		scans = append(scans, rd.scanFor(todo))
+		if whole {
+			scans = append(scans, Scan{Index: AEV, A: rd.attr.ID})
+		} else {
+			scans = append(scans, rd.scanFor(todo))
+		}
 	}
 	if n == d.root && d.wide != nil && wide < 0 {
 		wide = len(scans)
@@ -216,16 +235,22 @@ func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, k func()) {
 		for i, rd := range reads {
 			ts := res[idx[i]]
 			inWide := wide >= 0 && idx[i] == wide
-			fileRuns(rd.triples, ts, func(t store.Triple) (store.EntityID, bool) {
+			accept := func(t store.Triple) (store.EntityID, bool) {
 				if inWide && t.A != rd.attr.ID {
 					return store.EntityID{}, false
 				}
-				return rd.key(t)
-			})
+				x, ok := rd.key(t)
+				if whole && ok {
+					// The whole attribute came: keep the entities asked for.
+					ok = n.fetched[x] && !prior[x]
+				}
+				return x, ok
+			}
+			fileRuns(rd.triples, ts, accept)
 			if rd.child != nil {
 				var next []store.EntityID
 				for _, t := range ts {
-					if inWide && t.A != rd.attr.ID {
+					if _, ok := accept(t); !ok {
 						continue
 					}
 					if y, ok := rd.next(t); ok {
@@ -233,7 +258,7 @@ func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, k func()) {
 					}
 				}
 				child, next := rd.child, sortIDs(next)
-				hops = append(hops, func(done func()) { d.fetchNode(r, child, next, done) })
+				hops = append(hops, func(done func()) { d.fetchNode(r, child, next, false, done) })
 			}
 		}
 		done := join(len(hops), k)
@@ -304,17 +329,19 @@ func (d *decider) pos(e store.EntityID) Cursor {
 
 // justify adds every triple e's decision rests on: its id triple, its
 // order value, and along every where path the link triples followed and
-// the final attribute's triples of every entity reached.
-func (d *decider) justify(e store.EntityID, add func(store.Triple)) {
+// the final attribute's triples of every entity reached. The pointers
+// point into the decider's reads.
+func (d *decider) justify(e store.EntityID, add func(*store.Triple)) {
 	justifyNode(d.root, e, add)
 }
 
-func justifyNode(n *node, x store.EntityID, add func(store.Triple)) {
+func justifyNode(n *node, x store.EntityID, add func(*store.Triple)) {
 	for _, rd := range n.reads {
-		for _, t := range rd.triples[x] {
-			add(t)
+		ts := rd.triples[x]
+		for i := range ts {
+			add(&ts[i])
 			if rd.child != nil {
-				if y, ok := rd.next(t); ok {
+				if y, ok := rd.next(ts[i]); ok {
 					justifyNode(rd.child, y, add)
 				}
 			}

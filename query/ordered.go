@@ -82,11 +82,10 @@ func (ev *evaluator) ordered(ls *levelState, dr *driver, k func(*Page)) {
 	}
 	done := join(chains, func() {
 		if fallback {
-			full := func(ids []store.EntityID, _ bool) { ev.full(ls, ids, k) }
 			if dr != nil {
-				dr.run(&ev.r, 0, full)
+				dr.run(&ev.r, 0, func(ids []store.EntityID, _ bool) { ev.full(ls, ids, false, k) })
 			} else {
-				ev.namespace(ls, full)
+				ev.namespace(ls, func(ids []store.EntityID, _ bool) { ev.full(ls, ids, true, k) })
 			}
 			return
 		}

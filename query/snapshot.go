@@ -54,6 +54,27 @@ type collector struct {
 	s      *Scan
 	out    []store.Triple
 	passed bool // After is behind us: the stream is ordered, so no more checks
+	// byE and byV say the stream comes entity by entity from E, or target
+	// by target from V, so those filters hold already.
+	byE, byV bool
+}
+
+// selects is [Scan.Selects] without the filters the stream already meets.
+func (c *collector) selects(t store.Triple) bool {
+	s := c.s
+	if !s.A.IsZero() && t.A != s.A {
+		return false
+	}
+	if !c.byE && s.E != nil && !containsID(s.E, t.E) {
+		return false
+	}
+	if !c.byV && s.V != nil && !containsValue(s.V, t.V) {
+		return false
+	}
+	if (s.Range.HasLo || s.Range.HasHi) && !s.Range.Contains(t.V) {
+		return false
+	}
+	return s.Like == nil || s.Like.MatchValue(t.V)
 }
 
 // add takes the next triple of the stream; false means the scan is full.
@@ -65,7 +86,7 @@ func (c *collector) add(t store.Triple) bool {
 		}
 		c.passed = true
 	}
-	if !c.s.Selects(t) {
+	if !c.selects(t) {
 		return true
 	}
 	c.out = append(c.out, t)
@@ -139,6 +160,7 @@ func (ss snapshotSource) scan(c *collector) {
 // starting near After.
 func (ss snapshotSource) perEntity(c *collector) {
 	s := c.s
+	c.byE = true
 	es := s.E
 	if s.After != nil {
 		// Skip the entities wholly before After.
@@ -184,6 +206,7 @@ func (ss snapshotSource) perEntity(c *collector) {
 // refs answers VAE target by target.
 func (ss snapshotSource) refs(c *collector) {
 	s := c.s
+	c.byV = true
 	var buf []store.Triple
 	for k := range s.V {
 		v := s.V[k]

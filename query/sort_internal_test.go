@@ -1,0 +1,43 @@
+package query
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	tassert "github.com/stretchr/testify/assert"
+
+	"github.com/triplesync/triplesync/store"
+)
+
+// TestSortTriples checks the radix path of sortTriples against a plain
+// comparison sort, on sets with duplicates, shared id prefixes and
+// several triples per entity.
+func TestSortTriples(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 10, 255, 256, 1000, 5000} {
+		var want []store.Triple
+		for len(want) < n {
+			var e store.EntityID
+			e[0] = byte(r.IntN(4)) // many entities share their first bytes...
+			e[7] = byte(r.IntN(3))
+			e[15] = byte(r.IntN(256)) // ...and differ only at the end
+			want = append(want, store.Triple{E: e, A: store.AttrID{byte(r.IntN(3))}, V: store.Number(float64(r.IntN(3)))})
+		}
+		var chunks [][]*store.Triple
+		for i := range want {
+			if len(chunks) == 0 || i%37 == 0 {
+				chunks = append(chunks, nil)
+			}
+			chunks[len(chunks)-1] = append(chunks[len(chunks)-1], &want[i])
+		}
+		got := sortTriples(chunks, len(want))
+		exp := slices.Clone(want)
+		slices.SortFunc(exp, func(a, b store.Triple) int { return CompareIndex(EAV, a, b) })
+		exp = slices.CompactFunc(exp, func(a, b store.Triple) bool { return a.Key() == b.Key() })
+		if len(exp) == 0 {
+			exp = []store.Triple{}
+		}
+		tassert.Equal(t, exp, got, "n=%d", n)
+	}
+}
