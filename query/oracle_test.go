@@ -3,8 +3,6 @@ package query_test
 import (
 	"flag"
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,17 +21,11 @@ var (
 // TRIPLESYNC_SEED, else a fixed default, so a run is reproducible.
 func baseSeed(tb testing.TB) uint64 {
 	tb.Helper()
-	s := *seedFlag
-	if env := os.Getenv("TRIPLESYNC_SEED"); s == 0 && env != "" {
-		v, err := strconv.ParseUint(env, 10, 64)
-		require.NoError(tb, err, "TRIPLESYNC_SEED")
-		s = v
+	if *seedFlag != 0 {
+		tb.Logf("seed %d (rerun with -seed=%d)", *seedFlag, *seedFlag)
+		return *seedFlag
 	}
-	if s == 0 {
-		s = 20240601
-	}
-	tb.Logf("seed %d (rerun with -seed=%d or TRIPLESYNC_SEED=%d)", s, s, s)
-	return s
+	return querytest.Seed(tb)
 }
 
 // TestOracle compares the indexed evaluator with the naive one on random

@@ -19,7 +19,24 @@ import (
 // chunk when an ordered scan with a limit runs short of matches. Scan takes
 // no context: a source that does IO binds one per evaluation (construct it
 // with the context, evaluate, drop it). The evaluator calls Scan from one
-// goroutine, one call at a time.
+// goroutine, one call at a time, and every stage depends on the answers of
+// the one before: a source must answer all the stages of one evaluation
+// from one consistent state of the data (on Postgres, one REPEATABLE READ
+// or serializable read-only transaction), or pages can come out wrong.
+//
+// The scans the evaluator sends, and what serves them:
+//
+//	EAV, E (+A)             an entity's attributes: ids, where values, fields,
+//	                        forward links (E: up to a level's candidates, so
+//	                        thousands; pass arrays)
+//	AEV, A (+V/Range/Like)  a whole attribute: listing a namespace by its id
+//	                        attribute, reading an attribute for a whole
+//	                        namespace, where probes (with Limit) on attributes
+//	                        without an index; Desc when ordering by id
+//	AVE, A, Range/V/Like,   ordered pages and probes over unique or indexed
+//	  Desc, After, Limit    attributes: one index range scan
+//	VAE, A, V (+Limit)      reverse links: the entities whose ref A points
+//	                        at one of V
 type Source interface {
 	// Scan answers scans: out[i] holds the triples scans[i] selects, in the
 	// order scans[i] asks for (see [Scan]); len(out) == len(scans). A nil

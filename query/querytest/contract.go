@@ -30,7 +30,15 @@ type NewSource func(tb testing.TB, attrs *store.Attrs, triples []store.Triple) q
 //   - evaluates random queries through the source and through SliceSource
 //     and requires equal results, triples included.
 //
-// newSource is called once per data set.
+// newSource is called once per data set. A Postgres source runs it as
+//
+//	func TestSource(t *testing.T) {
+//		querytest.TestSource(t, querytest.Seed(t), func(tb testing.TB, attrs *store.Attrs, triples []store.Triple) query.Source {
+//			db := pgtest.New(tb) // a fresh database, loaded with attrs and triples
+//			...
+//			return pg.NewSource(ctx, db)
+//		})
+//	}
 func TestSource(t *testing.T, seed uint64, newSource NewSource) {
 	t.Logf("querytest seed %d", seed)
 	sets := []*Data{fixedData()}
