@@ -81,6 +81,9 @@ type Invalidator struct {
 	// Scratch space reused by Apply.
 	buf  []topics.Topic
 	tbuf topics.Buffer
+
+	interned map[string]topics.Part // attribute sets by their ids' bytes; see intern
+	kbuf     []byte
 	// The transaction and triple change Apply is looking up, for
 	// matchTriple, and the callbacks as method values made once (a method
 	// value passed on allocates each time it is made).
@@ -159,6 +162,36 @@ func (inv *Invalidator) allocID() topics.SubID {
 	return topics.SubID(len(inv.byID) - 1)
 }
 
+// maxInterned bounds the attribute sets intern remembers.
+const maxInterned = 1 << 14
+
+// intern replaces each topic's attribute set by an equal one already held,
+// so that the thousands of queries over one namespace share one slice
+// instead of each holding its own. Attribute sets are few (the schema
+// bounds them), so they are kept, up to maxInterned, after which the table
+// starts afresh (topics keep the sets they have). It returns ts.
+func (inv *Invalidator) intern(ts []topics.Topic) []topics.Topic {
+	for i := range ts {
+		ids, ok := ts[i].A.IDSet()
+		if !ok || len(ids) < 2 {
+			continue
+		}
+		inv.kbuf = inv.kbuf[:0]
+		for _, id := range ids {
+			inv.kbuf = append(inv.kbuf, id[:]...)
+		}
+		if p, ok := inv.interned[string(inv.kbuf)]; ok {
+			ts[i].A = p
+			continue
+		}
+		if inv.interned == nil || len(inv.interned) >= maxInterned {
+			inv.interned = make(map[string]topics.Part)
+		}
+		inv.interned[string(inv.kbuf)] = ts[i].A
+	}
+	return ts
+}
+
 // Subscribe subscribes session to the query key. The first subscriber
 // registers plan's coarse topics; later ones share the registration and
 // plan is ignored (equal keys must mean equal queries). Subscribing twice
@@ -172,7 +205,7 @@ func (inv *Invalidator) Subscribe(s SessionID, key QueryKey, plan Plan) (Ticket,
 	r := inv.regs[key]
 	if r == nil {
 		r = &registration{key: key, id: inv.allocID(), plan: plan}
-		r.plan.Coarse = slices.Clone(plan.Coarse)
+		r.plan.Coarse = inv.intern(slices.Clone(plan.Coarse))
 		if err := inv.ix.Register(r.id, r.plan.Coarse); err != nil {
 			inv.freeIDs = append(inv.freeIDs, r.id)
 			return 0, fmt.Errorf("subscribe %s: %w", key, err)
@@ -242,11 +275,11 @@ func (inv *Invalidator) Refine(key QueryKey, t Ticket, ref Refinement) (bool, er
 			return false, fmt.Errorf("refine %s: coarse topic %d: %w", key, i, err)
 		}
 	}
-	if err := inv.ix.Register(r.id, slices.Clone(ref.Topics)); err != nil {
+	if err := inv.ix.Register(r.id, inv.intern(slices.Clone(ref.Topics))); err != nil {
 		// Register failed before touching the old topics.
 		return false, fmt.Errorf("refine %s: %w", key, err)
 	}
-	r.plan = Plan{Coarse: slices.Clone(ref.Plan.Coarse), Filter: ref.Plan.Filter}
+	r.plan = Plan{Coarse: inv.intern(slices.Clone(ref.Plan.Coarse)), Filter: ref.Plan.Filter}
 	r.refined = true
 	inv.stats.Refined++
 	return true, nil

@@ -61,6 +61,7 @@ const DefaultCacheSize = 1024
 // subscriptions to deduplicate): the caller serialises access.
 type Index struct {
 	byE     map[store.EntityID]*list // topics with an entity set, under each entity
+	efilter entityFilter             // which entities byE may hold, checked before probing it
 	attrs   map[store.AttrID]*bucket
 	anyAttr *bucket // topics whose attribute is the wildcard (and entity too)
 	subs    map[SubID]*sub
@@ -102,8 +103,7 @@ type entry struct {
 	pos    int    // in list.items
 	sl     *sortedList
 	idx    store.IndexFlags
-	strict bool        // sorted: $gt or $lt (a value equal to arg does not satisfy it)
-	arg    store.Value // sorted: the comparison's argument
+	strict bool // sorted: $gt or $lt (a value equal to the argument does not satisfy it)
 }
 
 // idxOK reports whether index sets a and b intersect (zero is any index).
@@ -154,7 +154,7 @@ type bucket struct {
 // $lte) found by binary search: a lookup costs its matches, not the list.
 type sortedList struct {
 	items []*entry
-	args  []store.Value // items[i].arg, kept beside them so a search reads one array
+	args  []store.Value // the arguments of items, kept beside them so a search reads one array
 	b     *bucket
 }
 
@@ -172,13 +172,14 @@ func (sl *sortedList) search(v store.Value, after bool) int {
 }
 
 func (sl *sortedList) insert(en *entry) {
-	i := sl.search(en.arg, true)
+	arg := en.topic.V.cmp.arg
+	i := sl.search(arg, true)
 	sl.items = slices.Insert(sl.items, i, en)
-	sl.args = slices.Insert(sl.args, i, en.arg)
+	sl.args = slices.Insert(sl.args, i, arg)
 }
 
 func (sl *sortedList) remove(en *entry) {
-	for i := sl.search(en.arg, false); i < len(sl.items); i++ {
+	for i := sl.search(en.topic.V.cmp.arg, false); i < len(sl.items); i++ {
 		if sl.items[i] == en {
 			sl.items = slices.Delete(sl.items, i, i+1)
 			sl.args = slices.Delete(sl.args, i, i+1)
@@ -276,6 +277,7 @@ func (ix *Index) place(s *sub, t *Topic) {
 			if l == nil {
 				l = &list{kind: listByE, e: e}
 				ix.byE[e] = l
+				ix.efilter.add(e, ix.byE)
 			}
 			ix.add(l, s, t)
 		}
@@ -339,7 +341,7 @@ func (ix *Index) add(l *list, s *sub, t *Topic) {
 
 func (ix *Index) addSorted(sl *sortedList, s *sub, t *Topic) {
 	op := t.V.cmp.op
-	en := &entry{sub: s, topic: t, sl: sl, idx: t.Idx, arg: t.V.cmp.arg, strict: op == Gt || op == Lt}
+	en := &entry{sub: s, topic: t, sl: sl, idx: t.Idx, strict: op == Gt || op == Lt}
 	sl.insert(en)
 	s.entries = append(s.entries, en)
 	sl.b.n++
@@ -371,6 +373,7 @@ func (ix *Index) Unregister(id SubID) {
 				switch l.kind {
 				case listByE:
 					delete(ix.byE, l.e)
+					ix.efilter.remove(ix.byE)
 				case listByV:
 					delete(b.byV, l.v)
 				case listLike:
@@ -505,6 +508,9 @@ func (ix *Index) visit(c *Topic) {
 	}
 	if ids, ok := c.E.IDSet(); ok {
 		for _, e := range ids {
+			if !ix.efilter.maybe(e) {
+				continue
+			}
 			if l := ix.byE[e]; l != nil {
 				ix.visitFull(l.items, c)
 			}
@@ -575,13 +581,15 @@ func (ix *Index) visitBucket(b *bucket, c *Topic) {
 	}
 	if len(b.lower.items)+len(b.upper.items) > 0 {
 		for _, v := range vals {
-			for _, en := range b.lower.items[:b.lower.search(v, true)] {
-				if (!en.strict || en.arg != v) && idxOK(en.idx, c.Idx) {
+			end := b.lower.search(v, true)
+			for i, en := range b.lower.items[:end] {
+				if (!en.strict || b.lower.args[i] != v) && idxOK(en.idx, c.Idx) {
 					ix.found(en.sub)
 				}
 			}
-			for _, en := range b.upper.items[b.upper.search(v, false):] {
-				if (!en.strict || en.arg != v) && idxOK(en.idx, c.Idx) {
+			start := b.upper.search(v, false)
+			for i, en := range b.upper.items[start:] {
+				if (!en.strict || b.upper.args[start+i] != v) && idxOK(en.idx, c.Idx) {
 					ix.found(en.sub)
 				}
 			}

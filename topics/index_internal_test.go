@@ -55,6 +55,9 @@ func (ix *Index) check() error {
 				return fmt.Errorf("topic %v hangs under entity %v", en.topic, e)
 			}
 		}
+		if !ix.efilter.maybe(e) {
+			return fmt.Errorf("entity filter says no to %v, which has topics", e)
+		}
 		entries += len(l.items)
 	}
 	checkBucket := func(b *bucket) (int, error) {
@@ -77,13 +80,10 @@ func (ix *Index) check() error {
 					return 0, fmt.Errorf("sorted entry records the wrong list")
 				}
 				op, arg, _ := en.topic.V.Comparison()
-				if en.arg != arg || en.strict != (op == Gt || op == Lt) {
-					return 0, fmt.Errorf("sorted entry caches %v strict=%v for %s %v", en.arg, en.strict, op, arg)
+				if sl.args[i] != arg || en.strict != (op == Gt || op == Lt) {
+					return 0, fmt.Errorf("sorted entry at %d has %v strict=%v for %s %v", i, sl.args[i], en.strict, op, arg)
 				}
-				if sl.args[i] != en.arg {
-					return 0, fmt.Errorf("sorted list's args out of step at %d", i)
-				}
-				if i > 0 && store.Compare(sl.items[i-1].arg, en.arg) > 0 {
+				if i > 0 && store.Compare(sl.args[i-1], arg) > 0 {
 					return 0, fmt.Errorf("sorted list out of order at %d", i)
 				}
 				if err := checkEntry(en); err != nil {
@@ -312,4 +312,35 @@ func FuzzMatch(f *testing.F) {
 		require.Empty(t, ix.byE, "entity lists left after unregistering everything")
 		require.Zero(t, ix.Stats().Entries)
 	})
+}
+
+// TestEntityFilter checks that the filter never says no to an entity with
+// topics through growth, removals and the rebuilds they trigger, and that
+// it says no to most others.
+func TestEntityFilter(t *testing.T) {
+	ix := NewIndex(0)
+	id := func(i int) store.EntityID { return store.EntityID{byte(i), byte(i >> 8), byte(i >> 16), 7} }
+	const n = 6000
+	for i := range n {
+		require.NoError(t, ix.Register(SubID(i), []Topic{{E: ID(id(i))}}))
+	}
+	for i := 0; i < n; i += 3 {
+		if i%2 == 0 {
+			ix.Unregister(SubID(i))
+		}
+	}
+	for i := 0; i < n/2; i++ { // removals past the entity count force a rebuild
+		ix.Unregister(SubID(i))
+	}
+	require.NoError(t, ix.check())
+	no := 0
+	for i := n; i < 2*n; i++ {
+		if !ix.efilter.maybe(id(i)) {
+			no++
+		}
+	}
+	require.Greater(t, no, n*3/4, "the filter rules out most absent entities")
+	var got []SubID
+	ix.Lookup([]Topic{{E: ID(id(n - 1)), A: ID(id(1)), V: Values(store.Null())}}, func(s SubID) { got = append(got, s) })
+	require.Equal(t, []SubID{n - 1}, got)
 }
