@@ -290,3 +290,20 @@ func TestEvalSourceError(t *testing.T) {
 type failingSource struct{ err error }
 
 func (f failingSource) Scan([]query.Scan) ([][]store.Triple, error) { return nil, f.err }
+
+func TestResultEntities(t *testing.T) {
+	snap := mustSnapshot(t)
+	res := run(t, snap, `{"users": {"$": {"where": {"name": {"$in": ["alice", "bob"]}}}, "todos": {"project": {}}}}`)
+	q := res.Tops[0].Level
+	todos, projects := q.Children[0], q.Children[0].Children[0]
+	var names []string
+	for _, e := range res.Entities(todos) {
+		names = append(names, name(e))
+	}
+	assert.Equal(t, []string{"t0", "t1", "t2"}, names)
+	names = nil
+	for _, e := range res.Entities(projects) {
+		names = append(names, name(e))
+	}
+	assert.Equal(t, []string{"p0", "p1"}, names)
+}

@@ -238,3 +238,33 @@ func appendCursor(dst []byte, c *Cursor) []byte {
 	}
 	return appendString(dst, c.String())
 }
+
+// Entities returns the entities listed at level l across all its pages,
+// sorted, without duplicates: the values the query's variable l.Var() took
+// in this result (see [Query.Patterns]), by which invalidation topics can
+// be narrowed. Entities that only bound a page (the one after it, say) are
+// not listed; their triples are in Triples.
+func (r *Result) Entities(l *Level) []store.EntityID {
+	var out []store.EntityID
+	var walk func(pages []*Page)
+	seen := map[*Page]bool{}
+	walk = func(pages []*Page) {
+		for _, p := range pages {
+			if p == nil || seen[p] {
+				continue
+			}
+			seen[p] = true
+			if p.Level == l {
+				for _, e := range p.Entities {
+					out = append(out, e.ID)
+				}
+				continue
+			}
+			for _, e := range p.Entities {
+				walk(e.Links)
+			}
+		}
+	}
+	walk(r.Tops)
+	return sortIDs(out)
+}
