@@ -9,9 +9,10 @@
 // change's topics, looks up the registrations they match, drops those the
 // optional fine filter proves unaffected, and marks each remaining
 // registration stale for each of its sessions. A session drains its stale
-// queries with [Invalidator.TakeStale]: several transactions arriving
-// before it gets round to it coalesce into one set of keys and the highest
-// tx-id among them. When the WAL reader cannot rule out a gap (a lost slot,
+// queries with [Invalidator.TakeStale] (or [Invalidator.TakeStaleTickets],
+// [Invalidator.AppendStale], which add the tickets for the re-runs):
+// several transactions arriving before it gets round to it coalesce into
+// one set of keys and the highest tx-id among them. When the WAL reader cannot rule out a gap (a lost slot,
 // a reconnect), [Invalidator.MarkAllStale] marks everything.
 //
 // # Topics and their life cycle
@@ -29,10 +30,11 @@
 //   - whenever a registration wakes, it falls back to its coarse topics
 //     until the next run refines it again;
 //   - [Invalidator.Subscribe], [Invalidator.Begin] and
-//     [Invalidator.TakeStale] hand out a [Ticket] that records how often
-//     the registration had woken when the run began; [Invalidator.Refine]
-//     installs the refined topics only if it has not woken since and is
-//     still on its coarse topics.
+//     [Invalidator.TakeStaleTickets] hand out a [Ticket] that records how
+//     often the registration had woken when the run began (the caller takes
+//     it before it starts reading the database); [Invalidator.Refine]
+//     installs the refined topics only if the registration has not woken
+//     since and is still on its coarse topics.
 //
 // Why that is enough: a run reads a snapshot taken after its ticket. Every
 // change not in that snapshot commits after it, so it is applied after the

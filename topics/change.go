@@ -59,30 +59,30 @@ func AppendChange(dst []Topic, c *store.Change) []Topic {
 func AppendTriple(dst []Topic, c *store.TripleChange) []Topic {
 	switch c.Op {
 	case store.OpInsert:
-		return append(dst, tripleTopic(c.NewFlags, c.New.E, c.New.A, Values1(c.New.V)))
+		return append(dst, tripleTopic(c.NewFlags, c.New.E, c.New.A, values1(c.New.V)))
 	case store.OpDelete:
-		return append(dst, tripleTopic(c.OldFlags, c.Old.E, c.Old.A, Values1(c.Old.V)))
+		return append(dst, tripleTopic(c.OldFlags, c.Old.E, c.Old.A, values1(c.Old.V)))
 	}
 	if c.Old.E == c.New.E && c.Old.A == c.New.A {
-		return append(dst, tripleTopic(c.OldFlags|c.NewFlags, c.New.E, c.New.A, Values2(c.Old.V, c.New.V)))
+		return append(dst, tripleTopic(c.OldFlags|c.NewFlags, c.New.E, c.New.A, values2(c.Old.V, c.New.V)))
 	}
 	return append(dst,
-		tripleTopic(c.OldFlags, c.Old.E, c.Old.A, Values1(c.Old.V)),
-		tripleTopic(c.NewFlags, c.New.E, c.New.A, Values1(c.New.V)))
+		tripleTopic(c.OldFlags, c.Old.E, c.Old.A, values1(c.Old.V)),
+		tripleTopic(c.NewFlags, c.New.E, c.New.A, values1(c.New.V)))
 }
 
 func tripleTopic(flags store.IndexFlags, e, a store.EntityID, v Part) Topic {
 	return Topic{Idx: flags, E: ID(e), A: ID(a), V: v}
 }
 
-// Values1 returns the set holding only v, without sorting.
-func Values1(v store.Value) Part { return Part{kind: kindValues, vals: []store.Value{v}} }
+// values1 returns the set holding only v, without sorting.
+func values1(v store.Value) Part { return Part{kind: kindValues, vals: []store.Value{v}} }
 
-// Values2 returns the set {a, b}, sorted without a general sort.
-func Values2(a, b store.Value) Part {
+// values2 returns the set {a, b}, sorted without a general sort.
+func values2(a, b store.Value) Part {
 	switch c := store.Compare(a, b); {
 	case c == 0:
-		return Values1(a)
+		return values1(a)
 	case c > 0:
 		a, b = b, a
 	}

@@ -399,7 +399,7 @@ func (ix *Index) Unregister(id SubID) {
 
 // Lookup calls fn once for every subscription with a topic that matches
 // one of change (see [Topic.Match]), in no particular order. fn must not
-// call Register or Unregister.
+// call Register, Unregister or Lookup.
 func (ix *Index) Lookup(change []Topic, fn func(SubID)) {
 	ix.epoch++
 	ix.fn = fn
