@@ -208,3 +208,43 @@ func BenchmarkLookup(b *testing.B) {
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(n)/float64(b.N), "matches/op")
 }
+
+// TestIndexedEqualsLinear runs the benchmark's workload, scaled down, through
+// an indexed and a linear invalidator and checks they wake the same
+// sessions for every transaction.
+func TestIndexedEqualsLinear(t *testing.T) {
+	indexed, linear := invalidator.New(), invalidator.New()
+	linear.SetLinear(true)
+	w := newBenchWorld(3)
+	w.ents = 500 // so that entity topics match too
+	for s := range 100 {
+		for q := range 10 {
+			key := invalidator.QueryKey{Query: fmt.Sprintf("q%d.%d", s, q)}
+			plan := w.plan()
+			for _, inv := range []*invalidator.Invalidator{indexed, linear} {
+				if _, err := inv.Subscribe(invalidator.SessionID(s), key, plan); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	woken := 0
+	for i := range 200 {
+		c := w.tx(store.TxID(i + 1))
+		a, b := indexed.Apply(c), linear.Apply(c)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Fatalf("tx %d: indexed woke %v, linear %v", i, a, b)
+		}
+		woken += len(a)
+		for _, s := range a {
+			ka, _ := indexed.TakeStale(s)
+			kb, _ := linear.TakeStale(s)
+			if fmt.Sprint(ka) != fmt.Sprint(kb) {
+				t.Fatalf("tx %d session %d: indexed stale %v, linear %v", i, s, ka, kb)
+			}
+		}
+	}
+	if woken == 0 {
+		t.Fatal("the workload woke nothing: the comparison proves nothing")
+	}
+}
