@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/triplesync/triplesync/internal/wire"
 )
 
 // Defaults for [Config] fields left zero.
@@ -48,6 +50,11 @@ type Config struct {
 	CacheMaxEntries int
 	CacheMaxTriples int
 
+	// MaxMessageBytes bounds the frames the client sends; a mutation whose
+	// transact would be larger is refused. Zero: the protocol's default
+	// (wire.DefaultMaxMessageBytes, 1 MiB), which the server uses too.
+	MaxMessageBytes int
+
 	// CreateMissingAttrs makes Transact define attributes for labels the
 	// registry does not have (add-attr steps with fresh ids, sent with the
 	// mutation), as a schemaless InstantDB app does. Off, an unknown label
@@ -71,6 +78,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.CacheMaxEntries == 0 {
 		cfg.CacheMaxEntries = DefaultCacheMaxEntries
+	}
+	if cfg.MaxMessageBytes == 0 {
+		cfg.MaxMessageBytes = wire.DefaultMaxMessageBytes
 	}
 	if cfg.CacheMaxTriples == 0 {
 		cfg.CacheMaxTriples = DefaultCacheMaxTriples

@@ -35,6 +35,12 @@ var (
 	// not send (a client request).
 	ErrUnexpected = errors.New("reactor: unexpected message")
 
+	// ErrTooLarge is returned by [Core.Transact] for a mutation whose
+	// transact message would exceed [Config.MaxMessageBytes]: the server
+	// would refuse the frame without reading its mutation-id, so it could
+	// never be settled.
+	ErrTooLarge = errors.New("reactor: mutation too large")
+
 	// ErrCorrupt is returned by storages for a record that cannot be
 	// decoded.
 	ErrCorrupt = errors.New("reactor: corrupt record")

@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/triplesync/triplesync/internal/wire"
@@ -89,6 +90,15 @@ func (c *Core) TransactSteps(steps []store.Step) (string, error) {
 	id, err := store.NewEntityID(c.cfg.Rand)
 	if err != nil {
 		return "", err
+	}
+	// The frame is the steps plus a small envelope: op, ids.
+	const envelope = 64 + 2*wire.MaxIDLength
+	encoded, err := store.EncodeSteps(nil, steps)
+	if err != nil {
+		return "", err
+	}
+	if len(encoded)+envelope > c.cfg.MaxMessageBytes {
+		return "", fmt.Errorf("%w: %d bytes of steps, limit %d", ErrTooLarge, len(encoded), c.cfg.MaxMessageBytes)
 	}
 	c.seq++
 	m := newMutation(Mutation{ID: id.String(), Seq: c.seq, Steps: steps, Created: c.nowMs()})

@@ -2,6 +2,7 @@ package reactor_test
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -24,9 +25,12 @@ import (
 // rerun one with -seed or TRIPLESYNC_SEED.
 func TestConverge(t *testing.T) {
 	base := baseSeed(t)
-	runs := 300
-	if testing.Short() {
-		runs = 30
+	runs := *convergeRuns
+	if runs == 0 {
+		runs = 100
+		if testing.Short() || raceEnabled {
+			runs = 15
+		}
 	}
 	for i := range runs {
 		seed := base + uint64(i)
@@ -35,6 +39,8 @@ func TestConverge(t *testing.T) {
 		}
 	}
 }
+
+var convergeRuns = flag.Int("converge.runs", 0, "runs of TestConverge (0: 100, or 15 with -short or -race)")
 
 var convergeQueries = map[string]string{
 	"all":  `{"todos":{}}`,
