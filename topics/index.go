@@ -61,7 +61,9 @@ const DefaultCacheSize = 1024
 // subscriptions to deduplicate): the caller serialises access.
 type Index struct {
 	byE     map[store.EntityID]*list // topics with an entity set, under each entity
-	efilter entityFilter             // which entities byE may hold, checked before probing it
+	efilter keyFilter                // which entities byE may hold, checked before probing it
+	vfilter keyFilter                // which (attribute, value) pairs the buckets' byV may hold
+	nvkeys  int                      // keys of all buckets' byV maps
 	attrs   map[store.AttrID]*bucket
 	anyAttr *bucket // topics whose attribute is the wildcard (and entity too)
 	subs    map[SubID]*sub
@@ -75,8 +77,8 @@ type Index struct {
 	cache     map[uint64]*cacheEntry // by hash of the key
 	ring      []uint64               // cached hashes in insertion order, for first-in first-out eviction
 	ringPos   int
-	seen      []uint64 // doorkeeper: hashes seen once, by hash modulo its length
-	seed      maphash.Seed
+	seen      []uint64     // doorkeeper: hashes seen once, by hash modulo its length
+	seed      maphash.Seed // for the cache and the value filter; hashes never decide an answer
 	hits      uint64
 	misses    uint64
 	scratch   []*sub
@@ -216,10 +218,10 @@ func NewIndex(cacheSize int) *Index {
 		cacheSize: max(cacheSize, 0),
 	}
 	ix.anyAttr = newBucket(store.AttrID{}, true)
+	ix.seed = maphash.MakeSeed()
 	if ix.cacheSize > 0 {
 		ix.cache = make(map[uint64]*cacheEntry)
 		ix.seen = make([]uint64, 4*ix.cacheSize)
-		ix.seed = maphash.MakeSeed()
 	}
 	return ix
 }
@@ -230,6 +232,36 @@ func newBucket(a store.AttrID, isAny bool) *bucket {
 	b.any = list{b: b, kind: listAny}
 	b.lower.b, b.upper.b = b, b
 	return b
+}
+
+// entityHashes yields the hash of every entity in byE.
+func (ix *Index) entityHashes(yield func(uint64)) {
+	for e := range ix.byE {
+		yield(hashID(e))
+	}
+}
+
+// valueHash hashes a key of a bucket's byV map with its attribute.
+func (ix *Index) valueHash(b *bucket, v store.Value) uint64 {
+	return maphash.Comparable(ix.seed, bucketValue{b.a, b.isAny, v})
+}
+
+type bucketValue struct {
+	a     store.AttrID
+	isAny bool
+	v     store.Value
+}
+
+// valueHashes yields the hash of every key of every bucket's byV map.
+func (ix *Index) valueHashes(yield func(uint64)) {
+	for _, b := range ix.attrs {
+		for v := range b.byV {
+			yield(ix.valueHash(b, v))
+		}
+	}
+	for v := range ix.anyAttr.byV {
+		yield(ix.valueHash(ix.anyAttr, v))
+	}
 }
 
 // Len returns the number of registered subscriptions.
@@ -277,7 +309,7 @@ func (ix *Index) place(s *sub, t *Topic) {
 			if l == nil {
 				l = &list{kind: listByE, e: e}
 				ix.byE[e] = l
-				ix.efilter.add(e, ix.byE)
+				ix.efilter.add(hashID(e), len(ix.byE), ix.entityHashes)
 			}
 			ix.add(l, s, t)
 		}
@@ -305,6 +337,8 @@ func (ix *Index) placeIn(b *bucket, s *sub, t *Topic) {
 			if l == nil {
 				l = &list{b: b, kind: listByV, v: v}
 				b.byV[v] = l
+				ix.nvkeys++
+				ix.vfilter.add(ix.valueHash(b, v), ix.nvkeys, ix.valueHashes)
 			}
 			ix.add(l, s, t)
 		}
@@ -373,9 +407,11 @@ func (ix *Index) Unregister(id SubID) {
 				switch l.kind {
 				case listByE:
 					delete(ix.byE, l.e)
-					ix.efilter.remove(ix.byE)
+					ix.efilter.remove(len(ix.byE), ix.entityHashes)
 				case listByV:
 					delete(b.byV, l.v)
+					ix.nvkeys--
+					ix.vfilter.remove(ix.nvkeys, ix.valueHashes)
 				case listLike:
 					delete(b.likes, l.pre)
 					if b.likeLenN[len(l.pre)]--; b.likeLenN[len(l.pre)] == 0 {
@@ -508,7 +544,7 @@ func (ix *Index) visit(c *Topic) {
 	}
 	if ids, ok := c.E.IDSet(); ok {
 		for _, e := range ids {
-			if !ix.efilter.maybe(e) {
+			if !ix.efilter.maybe(hashID(e)) {
 				continue
 			}
 			if l := ix.byE[e]; l != nil {
@@ -574,6 +610,9 @@ func (ix *Index) visitBucket(b *bucket, c *Topic) {
 	}
 	if len(b.byV) > 0 {
 		for _, v := range vals {
+			if !ix.vfilter.maybe(ix.valueHash(b, v)) {
+				continue
+			}
 			if l := b.byV[v]; l != nil {
 				ix.visitIdx(l.items, c.Idx)
 			}

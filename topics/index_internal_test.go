@@ -55,7 +55,7 @@ func (ix *Index) check() error {
 				return fmt.Errorf("topic %v hangs under entity %v", en.topic, e)
 			}
 		}
-		if !ix.efilter.maybe(e) {
+		if !ix.efilter.maybe(hashID(e)) {
 			return fmt.Errorf("entity filter says no to %v, which has topics", e)
 		}
 		entries += len(l.items)
@@ -65,6 +65,9 @@ func (ix *Index) check() error {
 		for v, l := range b.byV {
 			if l.v != v || len(l.items) == 0 {
 				return 0, fmt.Errorf("byV list %v: key %v, %d items", v, l.v, len(l.items))
+			}
+			if !ix.vfilter.maybe(ix.valueHash(b, v)) {
+				return 0, fmt.Errorf("value filter says no to %v, which has topics", v)
 			}
 			if err := checkList(l, b, listByV); err != nil {
 				return 0, err
@@ -133,6 +136,13 @@ func (ix *Index) check() error {
 			return err
 		}
 		entries += n
+	}
+	nv := len(ix.anyAttr.byV)
+	for _, b := range ix.attrs {
+		nv += len(b.byV)
+	}
+	if nv != ix.nvkeys {
+		return fmt.Errorf("nvkeys %d, buckets hold %d value keys", ix.nvkeys, nv)
 	}
 	n, err := checkBucket(ix.anyAttr)
 	if err != nil {
@@ -314,15 +324,16 @@ func FuzzMatch(f *testing.F) {
 	})
 }
 
-// TestEntityFilter checks that the filter never says no to an entity with
-// topics through growth, removals and the rebuilds they trigger, and that
-// it says no to most others.
-func TestEntityFilter(t *testing.T) {
+// TestKeyFilters checks that the entity and value filters never say no to
+// a key with topics through growth, removals and the rebuilds they
+// trigger, and that they say no to most others.
+func TestKeyFilters(t *testing.T) {
 	ix := NewIndex(0)
 	id := func(i int) store.EntityID { return store.EntityID{byte(i), byte(i >> 8), byte(i >> 16), 7} }
+	a := store.AttrID{0xa1}
 	const n = 6000
 	for i := range n {
-		require.NoError(t, ix.Register(SubID(i), []Topic{{E: ID(id(i))}}))
+		require.NoError(t, ix.Register(SubID(i), []Topic{{E: ID(id(i))}, {A: ID(a), V: Values(store.Number(float64(i)))}}))
 	}
 	for i := 0; i < n; i += 3 {
 		if i%2 == 0 {
@@ -335,12 +346,23 @@ func TestEntityFilter(t *testing.T) {
 	require.NoError(t, ix.check())
 	no := 0
 	for i := n; i < 2*n; i++ {
-		if !ix.efilter.maybe(id(i)) {
+		if !ix.efilter.maybe(hashID(id(i))) {
 			no++
 		}
 	}
-	require.Greater(t, no, n*3/4, "the filter rules out most absent entities")
+	require.Greater(t, no, n*3/4, "the entity filter rules out most absent entities")
+	no = 0
+	b := ix.attrs[a]
+	for i := n; i < 2*n; i++ {
+		if !ix.vfilter.maybe(ix.valueHash(b, store.Number(float64(i)))) {
+			no++
+		}
+	}
+	require.Greater(t, no, n*3/4, "the value filter rules out most absent values")
 	var got []SubID
 	ix.Lookup([]Topic{{E: ID(id(n - 1)), A: ID(id(1)), V: Values(store.Null())}}, func(s SubID) { got = append(got, s) })
 	require.Equal(t, []SubID{n - 1}, got)
+	got = nil
+	ix.Lookup([]Topic{{E: ID(id(1)), A: ID(a), V: Values(store.Number(n - 2))}}, func(s SubID) { got = append(got, s) })
+	require.Equal(t, []SubID{n - 2}, got)
 }
