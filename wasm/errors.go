@@ -1,0 +1,71 @@
+package wasm
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrQuotaExceeded is wrapped by storage errors caused by the browser
+	// refusing to store more (IndexedDB's QuotaExceededError). The write is
+	// not applied; the client keeps it in memory and retries.
+	ErrQuotaExceeded = errors.New("wasm: storage quota exceeded")
+
+	// ErrDBClosed is wrapped by errors of a database connection the browser
+	// closed (IndexedDB's close event, InvalidStateError, a versionchange
+	// from another tab). [Storage] reopens the database and retries once.
+	ErrDBClosed = errors.New("wasm: database connection closed")
+
+	// ErrNoIndexedDB is returned by [OpenIndexedDB] where the environment
+	// has no indexedDB (a worker without it, Node, some private modes).
+	ErrNoIndexedDB = errors.New("wasm: indexedDB is not available")
+
+	// ErrClosed is returned by a [Storage] used after Close.
+	ErrClosed = errors.New("wasm: storage closed")
+
+	// ErrBadOp is wrapped by [DecodeOps] errors: a transaction op that is
+	// not an object of the documented shape.
+	ErrBadOp = errors.New("wasm: malformed transaction op")
+)
+
+// DBError is a failed database operation: which database and object store,
+// what was done, and the browser's error (a DOMException's name and
+// message). Err wraps [ErrQuotaExceeded] or [ErrDBClosed] when the name
+// says so.
+type DBError struct {
+	DB    string // the database name
+	Op    string // "open", "read", "write", "delete", "list"
+	Store string // the object store, when one is concerned
+	Name  string // the DOMException's name ("QuotaExceededError", ...), when known
+	Err   error
+}
+
+// Error implements error.
+func (e *DBError) Error() string {
+	where := e.DB
+	if e.Store != "" {
+		where += "/" + e.Store
+	}
+	return fmt.Sprintf("wasm: indexeddb %s %s: %v", e.Op, where, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *DBError) Unwrap() error { return e.Err }
+
+// domError turns a DOMException's name and message into an error wrapping
+// the sentinel the name stands for.
+func domError(name, message string) error {
+	if message == "" {
+		message = name
+	}
+	switch name {
+	case "QuotaExceededError":
+		return fmt.Errorf("%w: %s", ErrQuotaExceeded, message)
+	case "InvalidStateError":
+		return fmt.Errorf("%w: %s", ErrDBClosed, message)
+	}
+	if name == "" {
+		return errors.New(message)
+	}
+	return fmt.Errorf("%s: %s", name, message)
+}
