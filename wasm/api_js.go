@@ -291,4 +291,3 @@ func (q *queue) run() {
 		}()
 	}
 }
-
