@@ -16,17 +16,18 @@
 // [SchemaAttr] pseudo-attribute naming the namespaces the attribute belongs
 // to or points at, so queries whose names resolve through it re-run.
 //
-// A live query gives topics from its datalog patterns ([OfPattern]): bound
-// positions become sets or comparisons, variables become wildcards. Those
-// coarse topics are registered before the query first runs. After a run, a
-// variable may be narrowed ([Narrow]) to the values the run found for it;
-// see [Narrow] for when that is sound.
+// A live query gives topics from its datalog patterns ([Pattern.Coarse]):
+// bound positions become sets or comparisons, variables become wildcards.
+// Those coarse topics are registered before the query first runs. After a
+// run, a variable may be narrowed ([Pattern.Narrow]) to the values the run
+// found for it; see there for when that is sound. (Package invalidator
+// translates the query package's patterns and results into these.)
 //
 // [Index] holds the registered topics of every subscription and answers
-// [Index.Lookup] for the topics of a change. It is keyed by attribute, then
-// by entity or value, with separate lists for comparisons and wildcards, so a
-// lookup costs the number of candidates on the changed attributes, not the
-// number of subscriptions. Topics are coarse on purpose: a false match costs
+// [Index.Lookup] for the topics of a change. It is keyed by entity, or by
+// attribute then value, with sorted lists for ranges and separate lists for
+// other comparisons and wildcards, so a lookup costs about its matches, not
+// the number of subscriptions. Topics are coarse on purpose: a false match costs
 // one re-run, a miss loses an update, which must never happen.
 //
 // The package is pure: no IO, no goroutines, no clocks.

@@ -41,13 +41,16 @@ const DefaultCacheSize = 1024
 // A change topic [idx {e} {a} {v1 v2}] visits the entries under e, and in
 // the buckets of a and of the wildcard attribute the entries under v1 and
 // v2, the ranges v1 and v2 fall in, the comparison list and the wildcard
-// list. Each entry carries what its placement does not already prove (its
-// index flags, its range's argument), so most candidates are confirmed
-// without reading their topic. A lookup costs its matches plus the plain
-// comparison lists of the changed attributes, never the number of
-// subscriptions. (A change topic with a wildcard entity, which attribute
-// changes give, visits every entity-keyed topic.) Every subscription is
-// reported at most once per lookup.
+// list. Before probing the entity map or a value map, a one-hash Bloom
+// filter of its keys rules out most keys without a cache miss. Each entry
+// carries what its placement does not already prove (its index flags,
+// whether its range is strict), so most candidates are confirmed without
+// reading their topic. A lookup costs its matches plus the plain
+// comparison lists of the changed attributes (and the $like entries
+// sharing a value's first bytes), never the number of subscriptions. (A
+// change topic with a wildcard entity, which attribute changes give,
+// visits every entity-keyed topic.) Every subscription is reported at most
+// once per lookup.
 //
 // Lookups of the single-triple topics changes produce are remembered in a
 // bounded cache (the same value written twice, a flag toggled back and
