@@ -35,6 +35,7 @@ type Stats struct {
 	PushBytes     uint64 // bytes of those frames
 	SentFrames    uint64 // every frame queued for a client
 	SentBytes     uint64 // bytes of those frames
+	QueuedFrames  int    // frames waiting in outbound queues, summed over sessions
 	SlowConsumers uint64 // sessions closed with ErrSlowConsumer
 	Changes       uint64 // committed transactions applied
 	Resets        uint64 // resets and schema changes that made every query stale

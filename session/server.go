@@ -275,11 +275,22 @@ func (s *Server) Stats() Stats {
 		PushBytes:     c.pushBytes.Load(),
 		SentFrames:    c.sentFrames.Load(),
 		SentBytes:     c.sentBytes.Load(),
+		QueuedFrames:  s.queuedFrames(),
 		SlowConsumers: c.slowConsumers.Load(),
 		Changes:       c.changes.Load(),
 		Resets:        c.resets.Load(),
 		Processed:     int64(s.Processed()),
 	}
+}
+
+func (s *Server) queuedFrames() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, ss := range s.sessions {
+		n += len(ss.out)
+	}
+	return n
 }
 
 func (s *Server) queryCount() int {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -520,12 +521,17 @@ func (s *session) send(frame []byte) bool {
 }
 
 // slow closes the session as a slow consumer, at once: its writer may be
-// stuck on a full socket, so there is no close frame.
+// stuck on a full socket, so there is no close frame, and the connection
+// is reset rather than closed, so the kernel drops what the client did
+// not read instead of trickling it out.
 func (s *session) slow() {
 	s.srv.stats.slowConsumers.Add(1)
 	s.srv.log.Warn("slow consumer", logKeySession, s.publicID, logKeyRemote, s.remote,
-		logKeyQueued, len(s.out), logKeyQueuedSize, s.queued.Load())
+		logKeyQueued, len(s.out), logKeyQueuedSize, s.queued.Load(), logKeyError, ErrSlowConsumer)
 	s.cancel(ErrSlowConsumer)
+	if tc, ok := s.ws.NetConn().(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
 	s.ws.Close()
 }
 
