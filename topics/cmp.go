@@ -57,6 +57,12 @@ type comparison struct {
 // coarser than a typed comparison, never finer, so a topic never misses a
 // value the query engine would accept. $like and $ilike need a string
 // argument and hold only for strings; $isNull needs a boolean.
+//
+// Every operator here judges one value of a change. InstaQL's $not and
+// $isNull judge an entity's whole value set, absent values included ("no
+// title" is $not "x"), so adding or removing any value can flip them: a
+// query's topic for those is a value set or the wildcard, never these
+// comparisons (see invalidator.PlanOf).
 func Cmp(op Op, arg store.Value) (Part, error) {
 	c := &comparison{op: op, arg: arg}
 	switch op {

@@ -7,7 +7,7 @@
 // zero meaning any index. Two topics match when every part intersects: a
 // set intersects a set when they share an element, a comparison intersects
 // a set when some element satisfies it, and the wildcard intersects
-// everything. The comparisons use the value order of [store.Compare], the
+// everything but an empty set. The comparisons use the value order of [store.Compare], the
 // same order the query engine sorts and filters by.
 //
 // A committed change gives concrete topics ([OfChange]): an inserted,
