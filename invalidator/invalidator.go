@@ -134,7 +134,7 @@ type Stats struct {
 	Woken         uint64 // registrations woken, summed over transactions
 	Filtered      uint64 // matches the fine filter dropped
 	Refined       uint64 // refinements installed
-	RefineSkipped uint64 // refinements dropped because a change woke the registration during the run
+	RefineSkipped uint64 // refinements dropped: the registration woke during the run, or another run refined it first
 	Resets        uint64 // MarkAllStale calls
 }
 
