@@ -23,9 +23,9 @@
 // Options:
 //
 //   - where: an object whose keys all must hold. A key is an attribute, a
-//     link, or a dotted path through links ("owner.name", "owner.manager.
-//     name", "todos.title" from users), forward and reverse; "id" is the
-//     entity's id. A value is compared for equality; an object with "$" keys
+//     link, or a dotted path through links ("owner.name",
+//     "owner.manager.name", "todos.title" from users), forward and reverse;
+//     "id" is the entity's id. A value is compared for equality; an object with "$" keys
 //     holds operators, all of which must hold: $in (array), $not and $ne,
 //     $isNull (true or false), $gt $gte $lt $lte, $like and $ilike (SQL LIKE:
 //     % any run, _ one character, \ escapes; $ilike ignores case). "and"

@@ -52,6 +52,7 @@ type Error struct {
 	Err  error
 }
 
+// Error returns the path and the cause.
 func (e *Error) Error() string {
 	if e.Path == "" {
 		return e.Err.Error()

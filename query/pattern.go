@@ -30,6 +30,7 @@ const (
 
 var roleNames = [...]string{"namespace", "link", "where", "order", "field"}
 
+// String returns the role's name, e.g. "where".
 func (r Role) String() string {
 	if int(r) < len(roleNames) {
 		return roleNames[r]

@@ -70,6 +70,7 @@ const (
 
 var indexNames = [...]string{"", "eav", "aev", "ave", "vae"}
 
+// String returns the index's name, e.g. "ave".
 func (ix Index) String() string {
 	if int(ix) < len(indexNames) && ix != 0 {
 		return indexNames[ix]
@@ -238,9 +239,11 @@ type scanError struct {
 	why   string
 }
 
+// Error names the scan's index and what is wrong with it.
 func (e *scanError) Error() string {
 	return ErrBadScan.Error() + ": " + e.index.String() + ": " + e.why
 }
+// Unwrap returns ErrBadScan.
 func (e *scanError) Unwrap() error { return ErrBadScan }
 
 func containsID(ids []store.EntityID, id store.EntityID) bool {

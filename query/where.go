@@ -68,6 +68,8 @@ const (
 
 var opNames = [...]string{"$in", "$not", "$isNull", "$gt", "$gte", "$lt", "$lte", "$like", "$ilike"}
 
+// String returns the operator as written in queries, e.g. "$gt";
+// OpNotIn is "$not".
 func (o Op) String() string {
 	if int(o) < len(opNames) {
 		return opNames[o]
