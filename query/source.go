@@ -243,6 +243,7 @@ type scanError struct {
 func (e *scanError) Error() string {
 	return ErrBadScan.Error() + ": " + e.index.String() + ": " + e.why
 }
+
 // Unwrap returns ErrBadScan.
 func (e *scanError) Unwrap() error { return ErrBadScan }
 
