@@ -16,7 +16,8 @@ import (
 type MemFactory struct {
 	// WriteFn, when set, is called before each write transaction is
 	// applied; an error it returns fails the transaction, which then
-	// applies nothing (as an aborted IndexedDB transaction).
+	// applies nothing (as an aborted IndexedDB transaction). Set it before
+	// the factory is used, or with SetWriteFn while it is.
 	WriteFn func(db string, puts []Put, d Durability) error
 
 	mu   sync.Mutex
@@ -92,6 +93,13 @@ func (f *MemFactory) Delete(ctx context.Context, name string) error {
 	}
 	delete(f.dbs, name)
 	return nil
+}
+
+// SetWriteFn replaces WriteFn safely while the factory is in use.
+func (f *MemFactory) SetWriteFn(fn func(db string, puts []Put, d Durability) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.WriteFn = fn
 }
 
 // Names returns the names of the existing databases, sorted.

@@ -262,6 +262,9 @@ func (s *Storage) retry(ctx context.Context, fn func(DB) error) error {
 // decode is dropped (and deleted); a mutation that does not decode is an
 // error wrapping [reactor.ErrCorrupt], since it is a user's write.
 func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var settings, queries, mutations []Record
 	err := s.retry(ctx, func(db DB) error {
 		var err error
@@ -331,6 +334,9 @@ func cmpString(a, b string) int {
 // both at once. Each transaction applies wholly or not at all; when one
 // fails the other may still have applied, which the contract allows.
 func (s *Storage) Write(ctx context.Context, b *reactor.Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	muts, caches, err := encodeBatch(b)
 	if err != nil {
 		return err
