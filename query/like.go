@@ -133,7 +133,8 @@ func (l *Like) prefix() string {
 	}
 	var b []byte
 	for _, t := range l.toks {
-		if t.kind != tokLit {
+		// U+FFFD also matches invalid bytes, whose order differs: stop there.
+		if t.kind != tokLit || t.r == utf8.RuneError {
 			break
 		}
 		b = utf8.AppendRune(b, t.r)
