@@ -35,12 +35,52 @@ type Config struct {
 	// directory is how tests check the error for a missing Postgres.
 	PGBinDir string
 
-	// Dev turns on development conveniences that later issues define
-	// (--dev, TRIPLESYNC_DEV).
+	// Dev allows actions that have no permission rule, and schema changes
+	// from any session; the server says so in its log at start (--dev,
+	// TRIPLESYNC_DEV). Never in production.
 	Dev bool
 
 	// LogFormat is "text" or "json" (--log-format, TRIPLESYNC_LOG_FORMAT).
 	LogFormat string
+
+	// InstanceID names this server's replication slot; it must be stable
+	// across restarts and unique among the servers sharing a database
+	// (--instance-id, TRIPLESYNC_INSTANCE_ID). Empty: a random id kept in
+	// DataDir/instance-id.
+	InstanceID string
+
+	// RulesFile is the JSON file of permission rules (--rules,
+	// TRIPLESYNC_RULES), read at start and again on SIGHUP. Empty: no
+	// rules, so every user action is denied (unless Dev).
+	RulesFile string
+
+	// AdminToken is the token of the admin API and of admin sessions (env
+	// TRIPLESYNC_ADMIN_TOKEN only, to keep it out of process listings).
+	// Empty disables both.
+	AdminToken string
+
+	// JWTSecret is the HS256 secret user tokens are signed with (env
+	// TRIPLESYNC_JWT_SECRET only).
+	JWTSecret string
+
+	// JWTPublicKeyFile is a PEM file holding the RS256 public key user
+	// tokens are signed with, instead of JWTSecret (--jwt-public-key,
+	// TRIPLESYNC_JWT_PUBLIC_KEY).
+	JWTPublicKeyFile string
+
+	// JWTIssuer and JWTAudience, when set, must match user tokens' iss and
+	// aud claims (--jwt-issuer, TRIPLESYNC_JWT_ISSUER; --jwt-audience,
+	// TRIPLESYNC_JWT_AUDIENCE).
+	JWTIssuer   string
+	JWTAudience string
+
+	// MaxMessageBytes is the frame size limit (--max-message-bytes,
+	// TRIPLESYNC_MAX_MESSAGE_BYTES). Zero: 1 MiB.
+	MaxMessageBytes int
+
+	// MaxQueries bounds the live queries of one session (--max-queries,
+	// TRIPLESYNC_MAX_QUERIES). Zero: 1000.
+	MaxQueries int
 }
 
 func (c *Config) validate() error {
@@ -51,6 +91,12 @@ func (c *Config) validate() error {
 		return errors.New("config: --data-dir is empty and no DATABASE_URL is given")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("config: --log-format %q: want text or json", c.LogFormat)
+	case c.JWTSecret != "" && c.JWTPublicKeyFile != "":
+		return errors.New("config: set TRIPLESYNC_JWT_SECRET or --jwt-public-key, not both")
+	case c.JWTSecret != "" && len(c.JWTSecret) < 32:
+		return errors.New("config: TRIPLESYNC_JWT_SECRET is shorter than 32 bytes")
+	case c.MaxMessageBytes < 0, c.MaxQueries < 0:
+		return errors.New("config: limits cannot be negative")
 	}
 	return nil
 }
@@ -67,6 +113,19 @@ var (
 	settingPGBinDir    = setting{"pg-bin-dir", "TRIPLESYNC_PG_BIN_DIR", "directory of initdb and postgres; default: PATH, then /usr/lib/postgresql/*/bin"}
 	settingDev         = setting{"dev", "TRIPLESYNC_DEV", "development mode"}
 	settingLogFormat   = setting{"log-format", "TRIPLESYNC_LOG_FORMAT", "log format: text or json"}
+	settingInstanceID  = setting{"instance-id", "TRIPLESYNC_INSTANCE_ID", "stable id naming this server's replication slot; default: random, kept in DATA_DIR/instance-id"}
+	settingRules       = setting{"rules", "TRIPLESYNC_RULES", "JSON file of permission rules, reloaded on SIGHUP; none: every user action is denied (unless --dev)"}
+	settingJWTKey      = setting{"jwt-public-key", "TRIPLESYNC_JWT_PUBLIC_KEY", "PEM file of the RS256 public key of user tokens (or env TRIPLESYNC_JWT_SECRET for HS256)"}
+	settingJWTIssuer   = setting{"jwt-issuer", "TRIPLESYNC_JWT_ISSUER", "required iss claim of user tokens"}
+	settingJWTAudience = setting{"jwt-audience", "TRIPLESYNC_JWT_AUDIENCE", "required aud claim of user tokens"}
+	settingMaxMessage  = setting{"max-message-bytes", "TRIPLESYNC_MAX_MESSAGE_BYTES", "largest WebSocket frame answered normally; 0: 1 MiB"}
+	settingMaxQueries  = setting{"max-queries", "TRIPLESYNC_MAX_QUERIES", "most live queries per session; 0: 1000"}
+)
+
+// Secrets come only from the environment.
+const (
+	envAdminToken = "TRIPLESYNC_ADMIN_TOKEN"
+	envJWTSecret  = "TRIPLESYNC_JWT_SECRET"
 )
 
 // ParseFlags reads m.Config from the serve command's arguments and
@@ -89,18 +148,37 @@ func (m *Main) ParseFlags(args []string) error {
 	str(&c.DataDir, settingDataDir, DefaultDataDir)
 	str(&c.PGBinDir, settingPGBinDir, "")
 	str(&c.LogFormat, settingLogFormat, "text")
+	str(&c.InstanceID, settingInstanceID, "")
+	str(&c.RulesFile, settingRules, "")
+	str(&c.JWTPublicKeyFile, settingJWTKey, "")
+	str(&c.JWTIssuer, settingJWTIssuer, "")
+	str(&c.JWTAudience, settingJWTAudience, "")
 	dev, err := strconv.ParseBool(env(settingDev, "false"))
 	if err != nil {
 		return fmt.Errorf("%s=%q: want true or false", settingDev.env, m.Getenv(settingDev.env))
 	}
 	fs.BoolVar(&c.Dev, settingDev.flag, dev, settingDev.usage+" (env "+settingDev.env+")")
+	for _, x := range []struct {
+		p *int
+		s setting
+	}{{&c.MaxMessageBytes, settingMaxMessage}, {&c.MaxQueries, settingMaxQueries}} {
+		n, err := strconv.Atoi(env(x.s, "0"))
+		if err != nil {
+			return fmt.Errorf("%s=%q: want a number", x.s.env, m.Getenv(x.s.env))
+		}
+		fs.IntVar(x.p, x.s.flag, n, x.s.usage+" (env "+x.s.env+")")
+	}
+	c.AdminToken = m.Getenv(envAdminToken)
+	c.JWTSecret = m.Getenv(envJWTSecret)
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(m.Stdout)
 			fmt.Fprint(m.Stdout, "Usage: triplesync serve [flags]\n\n"+
 				"Each flag may instead be given by the environment variable named after it;\n"+
-				"a flag wins over its variable.\n\nFlags:\n")
+				"a flag wins over its variable. Secrets come from the environment only:\n"+
+				"  "+envAdminToken+"  token of the admin API and of admin sessions\n"+
+				"  "+envJWTSecret+"   HS256 secret of user tokens (32 bytes or more)\n\nFlags:\n")
 			fs.PrintDefaults()
 		}
 		return err

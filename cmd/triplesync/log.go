@@ -13,6 +13,8 @@ const (
 	logKeyError    = "err"
 	logKeyPostgres = "postgres"
 	logKeySchema   = "schema_version"
+	logKeySlot     = "slot"
+	logKeyRules    = "rules"
 )
 
 // newLogger writes structured logs to w, as logfmt-style text or as JSON.

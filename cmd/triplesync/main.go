@@ -1,7 +1,8 @@
 // Command triplesync is the triplesync server.
 //
-//	triplesync serve [flags]   run the server
-//	triplesync version         print the version
+//	triplesync serve [flags]      run the server
+//	triplesync drop-slot [flags]  drop a retired server's replication slot
+//	triplesync version            print the version
 //
 // serve reads its configuration from flags and environment variables (see
 // `triplesync serve -h`); this package is the only place that reads either.
@@ -35,11 +36,13 @@ const shutdownTimeout = 30 * time.Second
 const usage = `triplesync is a sync engine: live queries over Postgres.
 
 Usage:
-  triplesync serve [flags]   run the server
-  triplesync version         print the version
-  triplesync help            print this help
+  triplesync serve [flags]       run the server
+  triplesync drop-slot [flags]   drop a retired server's replication slot
+  triplesync version             print the version
+  triplesync help                print this help
 
-Run 'triplesync serve -h' for the server's flags and environment variables.
+Run 'triplesync serve -h' for the server's flags and environment variables,
+'triplesync drop-slot -h' for the slot's.
 `
 
 func main() {
@@ -59,6 +62,8 @@ func run(ctx context.Context, stop func(), args []string, stdout, stderr io.Writ
 	switch args[0] {
 	case "serve":
 		return serve(ctx, stop, args[1:], stdout, stderr, getenv)
+	case "drop-slot":
+		return dropSlot(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -89,13 +94,29 @@ func serve(ctx context.Context, stop func(), args []string, stdout, stderr io.Wr
 		return 1
 	}
 
+	// SIGHUP reloads the permission rules.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	code := 0
-	select {
-	case <-ctx.Done():
-		m.logger.Info("shutting down")
-	case err := <-m.Err():
-		m.logger.Error("serve", logKeyError, err)
-		code = 1
+loop:
+	for {
+		select {
+		case <-hup:
+			if err := m.ReloadRules(); err != nil {
+				m.logger.Error("reload rules: keeping the old ones", logKeyError, err)
+			} else {
+				m.logger.Info("rules reloaded", logKeyRules, m.Config.RulesFile)
+			}
+		case <-ctx.Done():
+			m.logger.Info("shutting down")
+			break loop
+		case err := <-m.Err():
+			m.logger.Error("serve", logKeyError, err)
+			code = 1
+			break loop
+		}
 	}
 	stop()
 	closeCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)

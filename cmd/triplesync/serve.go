@@ -7,21 +7,25 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/triplesync/triplesync/internal/perm"
 	"github.com/triplesync/triplesync/internal/pgtest"
+	"github.com/triplesync/triplesync/internal/server"
 	"github.com/triplesync/triplesync/pg"
+	"github.com/triplesync/triplesync/session"
 )
 
 // managedDatabase is the database serve creates in its managed Postgres.
 const managedDatabase = "triplesync"
 
-// connectTimeout bounds the first connection to Postgres at start.
+// connectTimeout bounds starting the server: connecting to Postgres,
+// migrating, starting the WAL reader.
 const connectTimeout = 15 * time.Second
 
 // Main is `triplesync serve`: ParseFlags, then Run to start, then Close to
@@ -35,10 +39,8 @@ type Main struct {
 	logger   *slog.Logger
 	ln       net.Listener
 	cluster  *pgtest.Cluster // nil with DATABASE_URL
-	pool     *pgxpool.Pool
-	http     *http.Server
-	served   chan struct{} // closed when the HTTP server's goroutine returns
-	serveErr chan error    // an error that ended serving, at most one
+	srv      *server.Server
+	serveErr chan error // an error that ended serving, at most one
 }
 
 // NewMain returns a Main on the process's stdio and environment.
@@ -53,8 +55,9 @@ func NewMain() *Main {
 }
 
 // Run starts the server and returns once it serves: it listens first, so a
-// port in use fails before anything else starts, then starts the managed
-// Postgres if no DATABASE_URL is given, connects, migrates, and serves HTTP.
+// port in use fails before anything else starts, reads the rules and keys,
+// starts the managed Postgres if no DATABASE_URL is given, then starts
+// internal/server (which migrates, starts the WAL reader and serves HTTP).
 // Nothing is logged before the first failure point that has passed, so a
 // configuration error is one line on stderr. After an error, Close undoes
 // what was started.
@@ -65,12 +68,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.logger = newLogger(m.Stderr, c.LogFormat)
 
-	var poolCfg *pgxpool.Config
 	if c.DatabaseURL != "" {
-		var err error
-		if poolCfg, err = pgxpool.ParseConfig(c.DatabaseURL); err != nil {
+		if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
 			return fmt.Errorf("DATABASE_URL: %w", err) // pgx redacts the password
 		}
+	}
+	scfg, err := m.sessionConfig()
+	if err != nil {
+		return err
 	}
 
 	ln, err := net.Listen("tcp", c.Addr)
@@ -79,44 +84,99 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.ln = ln
 
-	where := "external"
-	if poolCfg == nil {
+	dsn, where := c.DatabaseURL, "external"
+	if dsn == "" {
 		if m.cluster, err = m.startPostgres(ctx); err != nil {
 			return err
 		}
-		if poolCfg, err = pgxpool.ParseConfig(m.cluster.DSN(managedDatabase)); err != nil {
-			return fmt.Errorf("managed postgres: %w", err)
-		}
-		where = "managed"
+		dsn, where = m.cluster.DSN(managedDatabase), "managed"
 	}
 
-	if m.pool, err = pgxpool.NewWithConfig(ctx, poolCfg); err != nil {
-		return fmt.Errorf("connect postgres: %w", err)
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, connectTimeout)
-	defer cancel()
-	if err := m.pool.Ping(pingCtx); err != nil {
-		return fmt.Errorf("connect postgres: %w", err)
-	}
-	if err := pg.Migrate(ctx, m.pool); err != nil {
+	m.srv, err = server.New(server.Config{
+		DSN:        dsn,
+		Listener:   ln,
+		InstanceID: c.InstanceID,
+		DataDir:    c.DataDir,
+		Session:    scfg,
+		Logger:     m.logger,
+	})
+	if err != nil {
 		return err
 	}
-
-	srv := newServer(m.logger, m.pool.Ping)
-	m.http = &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+	openCtx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := m.srv.Open(openCtx); err != nil {
+		return err
 	}
-	m.served = make(chan struct{})
 	go func() {
-		defer close(m.served)
-		if err := m.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			m.serveErr <- fmt.Errorf("serve http: %w", err)
+		if err := <-m.srv.Err(); err != nil {
+			m.serveErr <- err
 		}
 	}()
 	m.logger.Info("serving", logKeyAddr, ln.Addr().String(), logKeyPostgres, where,
-		logKeySchema, pg.SchemaVersion, logKeyDev, c.Dev)
+		logKeySchema, pg.SchemaVersion, logKeyDev, c.Dev, logKeySlot, m.srv.Slot())
+	return nil
+}
+
+// sessionConfig builds the session configuration: rules, token keys and
+// limits.
+func (m *Main) sessionConfig() (session.Config, error) {
+	c := m.Config
+	rules, err := m.loadRules()
+	if err != nil {
+		return session.Config{}, err
+	}
+	scfg := session.Config{
+		Rules:           rules,
+		Dev:             c.Dev,
+		AdminToken:      c.AdminToken,
+		MaxMessageBytes: c.MaxMessageBytes,
+		MaxQueries:      c.MaxQueries,
+	}
+	switch {
+	case c.JWTSecret != "":
+		scfg.Verifier = &perm.Verifier{HMACSecret: []byte(c.JWTSecret), Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: jwtLeeway}
+	case c.JWTPublicKeyFile != "":
+		data, err := os.ReadFile(c.JWTPublicKeyFile)
+		if err != nil {
+			return session.Config{}, fmt.Errorf("--jwt-public-key: %w", err)
+		}
+		key, err := jwt.ParseRSAPublicKeyFromPEM(data)
+		if err != nil {
+			return session.Config{}, fmt.Errorf("--jwt-public-key %s: %w", c.JWTPublicKeyFile, err)
+		}
+		scfg.Verifier = &perm.Verifier{RSAPublicKey: key, Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: jwtLeeway}
+	}
+	return scfg, nil
+}
+
+// jwtLeeway allows for clock skew between the token issuer and the server.
+const jwtLeeway = 30 * time.Second
+
+// loadRules reads and compiles the rules file; no file is no rules.
+func (m *Main) loadRules() (*perm.Rules, error) {
+	var data []byte
+	if f := m.Config.RulesFile; f != "" {
+		var err error
+		if data, err = os.ReadFile(f); err != nil {
+			return nil, fmt.Errorf("--rules: %w", err)
+		}
+	}
+	rules, err := perm.ParseRules(data, m.Config.Dev)
+	if err != nil {
+		return nil, fmt.Errorf("--rules %s: %w", m.Config.RulesFile, err)
+	}
+	return rules, nil
+}
+
+// ReloadRules reads the rules file again and puts the new rules in force;
+// every live query re-runs under them. On error the old rules stay.
+func (m *Main) ReloadRules() error {
+	rules, err := m.loadRules()
+	if err != nil {
+		return err
+	}
+	m.srv.SetRules(rules)
 	return nil
 }
 
@@ -153,20 +213,16 @@ func (m *Main) startPostgres(ctx context.Context) (*pgtest.Cluster, error) {
 // Err returns a channel that yields the error if serving stops on its own.
 func (m *Main) Err() <-chan error { return m.serveErr }
 
-// Close stops serving (waiting for requests in flight), closes the pool and
-// stops the managed Postgres, waiting for each. It undoes a partial Run too.
+// Close stops the server (HTTP, sessions, WAL reader, pool) and the
+// managed Postgres, waiting for each. It undoes a partial Run too.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
-	if m.http != nil {
-		if err := m.http.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("shutdown http: %w", err))
+	if m.srv != nil {
+		if err := m.srv.Close(ctx); err != nil {
+			errs = append(errs, err)
 		}
-		<-m.served
 	} else if m.ln != nil {
 		m.ln.Close()
-	}
-	if m.pool != nil {
-		m.pool.Close()
 	}
 	if m.cluster != nil {
 		if err := m.cluster.Close(ctx); err != nil {

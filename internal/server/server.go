@@ -45,6 +45,7 @@ type Server struct {
 	slot   string
 	ln     net.Listener
 	http   *http.Server
+	pingFn func(ctx context.Context) error // replaces the pool's Ping in tests
 
 	mu     sync.Mutex
 	state  int // stateNew, stateOpen, stateClosed
@@ -88,7 +89,8 @@ func New(cfg Config) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}))
-	s.mux.Handle("/", sess)
+	s.mux.Handle("/runtime/", sess)
+	s.mux.Handle("/admin/", sess)
 	return s, nil
 }
 
@@ -307,6 +309,9 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ping(ctx context.Context) error {
+	if s.pingFn != nil {
+		return s.pingFn(ctx)
+	}
 	if s.pool == nil {
 		return errors.New("not connected")
 	}
