@@ -23,20 +23,20 @@ import (
 
 // Main is the bench command: ParseFlags, Run, Close.
 type Main struct {
-	Scenarios  []string
-	Quick      bool
-	Clients    []int         // clients on one query, per latency row
-	Distinct   int           // clients on as many different queries
-	Writes     int           // sequential writes per latency row
-	Idle       int           // idle sessions
-	Subs       int           // subscribers under sustained writes
-	Rate       int           // sustained writes per second
-	Duration   time.Duration // of the sustained writes
-	Interval   time.Duration // between sustained rows
-	BenchTime  string        // -benchtime of the invalidator benchmark
-	Verbose    bool
-	childIdle  bool
-	childURL   string
+	Scenarios []string
+	Quick     bool
+	Clients   []int         // clients on one query, per latency row
+	Distinct  int           // clients on as many different queries
+	Writes    int           // sequential writes per latency row
+	Idle      int           // idle sessions
+	Subs      int           // subscribers under sustained writes
+	Rate      int           // sustained writes per second
+	Duration  time.Duration // of the sustained writes
+	Interval  time.Duration // between sustained rows
+	BenchTime string        // -benchtime of the invalidator benchmark
+	Verbose   bool
+	childIdle bool
+	childURL  string
 
 	Stdout io.Writer
 	log    *slog.Logger
