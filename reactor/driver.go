@@ -231,17 +231,19 @@ func (c *Client) SubscribeQuery(q []byte, cb func(QueryResult)) (unsubscribe fun
 	}
 }
 
-// callback runs fn on the dispatcher, or at once on a goroutine when the
-// client is not running.
+// callback runs fn on the dispatcher; before Open, on a goroutine of its
+// own; after Close, never.
 func (c *Client) callback(fn func()) {
 	c.mu.Lock()
-	running := c.opened && !c.closed
+	opened, closed := c.opened, c.closed
 	c.mu.Unlock()
-	if running {
+	switch {
+	case closed:
+	case opened:
 		c.disp.push(fn)
-		return
+	default:
+		go fn()
 	}
-	go fn()
 }
 
 // Transact applies ops optimistically (subscribers see the write before
