@@ -30,6 +30,11 @@
 //     processed-tx-id counts for every query the server has answered on
 //     the connection, not only those it carries: the server drains all of
 //     a session's stale queries before sending one (session/doc.go).
+//   - A mutation is replayed only over queries that read a namespace it
+//     writes (see relevance.go): a write costs queries of other
+//     namespaces nothing. Replays are cached per query, so a new write
+//     costs one Apply per affected query, and runs of mutations are
+//     applied as one batch.
 //   - Callbacks fire only when what the subscriber sees changed: the
 //     result tree and page info (compared as canonical JSON), the error,
 //     or FromCache.

@@ -247,8 +247,9 @@ func (c *Client) callback(fn func()) {
 }
 
 // Transact applies ops optimistically (subscribers see the write before
-// Transact returns — their callbacks are queued), stores the mutation,
-// and sends it. The returned [Tx] resolves when the server confirms or
+// Transact returns — their callbacks are queued), stores the mutation —
+// durably by the time Transact returns — and sends it, now or once
+// online. The returned [Tx] resolves when the server confirms or
 // rejects it. Errors: ops that do not fit the schema (a *store.OpError),
 // [ErrClosed], [ErrNotOpen].
 func (c *Client) Transact(ops []store.TxOp) (*Tx, error) {

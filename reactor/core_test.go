@@ -1,0 +1,149 @@
+package reactor_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/triplesync/triplesync/internal/wire"
+	"github.com/triplesync/triplesync/query"
+	"github.com/triplesync/triplesync/reactor"
+	"github.com/triplesync/triplesync/store"
+)
+
+// The query-id rests on the canonical text query.Query.Text gives, without
+// needing the registry: equal queries written differently share it.
+func TestQueryID(t *testing.T) {
+	n := newNames()
+	attrs := todoAttrs(n)
+	tests := []struct {
+		name string
+		a, b string
+	}{
+		{"spacing", `{"todos":{}}`, ` { "todos" : { } } `},
+		{"key order", `{"todos":{"$":{"where":{"title":"x","n":1},"limit":2}}}`, `{"todos":{"$":{"limit":2,"where":{"n":1,"title":"x"}}}}`},
+		{"numbers", `{"todos":{"$":{"where":{"n":{"$gt":1.0}},"limit":10}}}`, `{"todos":{"$":{"where":{"n":{"$gt":1e0}},"limit":1e1}}}`},
+		{"unicode", `{"todos":{"$":{"where":{"title":"é\u00e9"}}}}`, `{"todos":{"$":{"where":{"title":"éé"}}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ida, texta, err := reactor.QueryID([]byte(tt.a))
+			require.NoError(t, err)
+			idb, textb, err := reactor.QueryID([]byte(tt.b))
+			require.NoError(t, err)
+			assert.Equal(t, ida, idb)
+			assert.Equal(t, string(texta), string(textb))
+			q, err := query.Parse([]byte(tt.a), attrs)
+			require.NoError(t, err)
+			assert.Equal(t, q.Text(), string(texta), "QueryID's text is query.Query.Text()")
+			assert.Len(t, ida, 33)
+		})
+	}
+	other, _, err := reactor.QueryID([]byte(`{"todos":{"$":{"limit":3}}}`))
+	require.NoError(t, err)
+	same, _, _ := reactor.QueryID([]byte(tests[0].a))
+	assert.NotEqual(t, same, other)
+	for _, bad := range []string{``, `[]`, `"x"`, `{`, `{"a":1} x`, `null`} {
+		_, _, err := reactor.QueryID([]byte(bad))
+		assert.Error(t, err, "QueryID(%q)", bad)
+	}
+}
+
+func TestBatchMerge(t *testing.T) {
+	m := func(id string, seq uint64, tx store.TxID) reactor.Mutation {
+		return reactor.Mutation{ID: id, Seq: seq, TxID: tx}
+	}
+	tests := []struct {
+		name       string
+		a, b, want reactor.Batch
+	}{
+		{"later put wins",
+			reactor.Batch{PutMutations: []reactor.Mutation{m("m1", 1, 0)}},
+			reactor.Batch{PutMutations: []reactor.Mutation{m("m1", 1, 5)}},
+			reactor.Batch{PutMutations: []reactor.Mutation{m("m1", 1, 5)}}},
+		{"delete after put",
+			reactor.Batch{PutMutations: []reactor.Mutation{m("m1", 1, 0), m("m2", 2, 0)}, PutSettings: []reactor.Setting{{Key: "k", Value: []byte("v")}}},
+			reactor.Batch{DeleteMutations: []string{"m1"}, DeleteSettings: []string{"k"}},
+			reactor.Batch{PutMutations: []reactor.Mutation{m("m2", 2, 0)}, DeleteMutations: []string{"m1"}, DeleteSettings: []string{"k"}}},
+		{"put after delete",
+			reactor.Batch{DeleteQueries: []string{"q"}},
+			reactor.Batch{PutQueries: []reactor.CachedQuery{{ID: "q", ProcessedTxID: 3}}},
+			reactor.Batch{PutQueries: []reactor.CachedQuery{{ID: "q", ProcessedTxID: 3}}}},
+		{"seq order",
+			reactor.Batch{PutMutations: []reactor.Mutation{m("b", 2, 0)}},
+			reactor.Batch{PutMutations: []reactor.Mutation{m("a", 3, 0), m("c", 1, 0)}},
+			reactor.Batch{PutMutations: []reactor.Mutation{m("c", 1, 0), m("b", 2, 0), m("a", 3, 0)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.a.Merge(&tt.b)
+			assert.Equal(t, tt.want, *got)
+			assert.Equal(t, tt.want.Empty(), got.Empty())
+		})
+	}
+	assert.True(t, (&reactor.Batch{}).Merge(&reactor.Batch{}).Empty())
+}
+
+func TestNewCoreConfig(t *testing.T) {
+	clock := newClock()
+	tests := []struct {
+		name string
+		cfg  reactor.Config
+		ok   bool
+	}{
+		{"complete", reactor.Config{Now: clock.Now, Rand: newRand(1)}, true},
+		{"no clock", reactor.Config{Rand: newRand(1)}, false},
+		{"no rand", reactor.Config{Now: clock.Now}, false},
+		{"backoff upside down", reactor.Config{Now: clock.Now, Rand: newRand(1), MinBackoff: time.Second, MaxBackoff: time.Millisecond}, false},
+		{"negative cache limit", reactor.Config{Now: clock.Now, Rand: newRand(1), CacheMaxEntries: -1}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := reactor.NewCore(tt.cfg)
+			assert.Equal(t, tt.ok, err == nil, "NewCore: %v", err)
+		})
+	}
+}
+
+// Failed attempts back off exponentially up to the maximum, each delay
+// between half and all of its step, and a session resets the count.
+func TestBackoff(t *testing.T) {
+	clock := newClock()
+	c, err := reactor.NewCore(reactor.Config{Now: clock.Now, Rand: newRand(7), MinBackoff: 100 * time.Millisecond, MaxBackoff: 3 * time.Second})
+	require.NoError(t, err)
+	drain := func() {
+		for c.HasReady() {
+			c.Advance(c.Ready())
+		}
+	}
+	c.Load(nil)
+	drain()
+	step := 100 * time.Millisecond
+	for attempt := 1; attempt <= 10; attempt++ {
+		c.ConnClosed(errors.New("refused"))
+		drain()
+		st := c.Status()
+		require.Equal(t, reactor.StateOffline, st.State)
+		require.Equal(t, attempt, st.Attempt)
+		d := st.RetryAt.Sub(clock.Now())
+		assert.True(t, d > step/2 && d <= step, "attempt %d: delay %v, step %v", attempt, d, step)
+		step = min(2*step, 3*time.Second)
+		c.Tick()
+		assert.Equal(t, reactor.StateOffline, c.Status().State, "not before its time")
+		clock.Advance(d)
+		c.Tick()
+		require.Equal(t, reactor.StateConnecting, c.Status().State)
+		drain()
+	}
+	c.ConnOpened()
+	require.NoError(t, c.Step(roundTrip(&wireInitOK)))
+	assert.Equal(t, reactor.StateOnline, c.Status().State)
+	assert.Zero(t, c.Status().Attempt)
+	c.ConnClosed(errors.New("reset"))
+	assert.Equal(t, 1, c.Status().Attempt)
+}
+
+var wireInitOK = wire.InitOK{SessionID: "s"}
