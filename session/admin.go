@@ -144,8 +144,8 @@ func parseAdminOp(raw json.RawMessage) (store.TxOp, error) {
 		return store.TxOp{}, fmt.Errorf("an op has 3 or 4 elements, not %d", len(parts))
 	}
 	var op store.TxOp
-	if err := json.Unmarshal(parts[0], &op.Action); err != nil {
-		return op, errors.New("action must be a string")
+	if err := json.Unmarshal(parts[0], &op.Action); err != nil || op.Action == "" {
+		return op, errors.New("action must be a non-empty string")
 	}
 	if err := json.Unmarshal(parts[1], &op.Namespace); err != nil || op.Namespace == "" {
 		return op, errors.New("namespace must be a non-empty string")
@@ -189,6 +189,9 @@ func parseAdminID(raw json.RawMessage, op *store.TxOp) error {
 	id, err := store.ParseEntityID(s)
 	if err != nil {
 		return err
+	}
+	if id.IsZero() {
+		return errors.New("id must not be the nil UUID")
 	}
 	op.ID = id
 	return nil

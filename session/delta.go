@@ -1,7 +1,9 @@
 package session
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 
 	"github.com/triplesync/triplesync/internal/wire"
@@ -77,6 +79,7 @@ type computation struct {
 // appendAddQueryOK appends an add-query-ok frame; result is the triples'
 // JSON array.
 func appendAddQueryOK(dst []byte, eventID, queryID string, q json.RawMessage, result []byte, processed store.TxID) []byte {
+	dst = slices.Grow(dst, len(result)+len(q)+len(eventID)+len(queryID)+100)
 	dst = append(dst, `{"op":"add-query-ok"`...)
 	if eventID != "" {
 		dst = append(dst, `,"client-event-id":`...)
@@ -85,7 +88,13 @@ func appendAddQueryOK(dst []byte, eventID, queryID string, q json.RawMessage, re
 	dst = append(dst, `,"query-id":`...)
 	dst = appendString(dst, queryID)
 	dst = append(dst, `,"q":`...)
-	dst = append(dst, q...)
+	n := len(dst)
+	buf := bytes.NewBuffer(dst)
+	if err := json.Compact(buf, q); err != nil {
+		dst = append(dst[:n], q...) // q was validated when its message was parsed
+	} else {
+		dst = buf.Bytes()
+	}
 	dst = append(dst, `,"result":`...)
 	dst = append(dst, result...)
 	dst = append(dst, `,"processed-tx-id":`...)
@@ -96,6 +105,11 @@ func appendAddQueryOK(dst []byte, eventID, queryID string, q json.RawMessage, re
 // appendRefreshOK appends a refresh-ok frame. attrs is nil unless the
 // registry changed since the session last saw it.
 func appendRefreshOK(dst []byte, processed store.TxID, comps []computation, attrs []store.Attr) []byte {
+	n := 80
+	for _, c := range comps {
+		n += len(c.body) + len(c.queryID) + 40
+	}
+	dst = slices.Grow(dst, n)
 	dst = append(dst, `{"op":"refresh-ok","processed-tx-id":`...)
 	dst = strconv.AppendInt(dst, int64(processed), 10)
 	dst = append(dst, `,"computations":[`...)

@@ -368,3 +368,32 @@ func applyComputation(set map[store.TripleKey]store.Triple, c wire.Computation) 
 	}
 	return set
 }
+
+// logRecorder is a slog.Handler keeping the errors logged under "err", so
+// a test can check why something was logged.
+type logRecorder struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if err, ok := a.Value.Any().(error); ok && a.Key == "err" {
+			h.mu.Lock()
+			h.errs = append(h.errs, err)
+			h.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *logRecorder) WithGroup(string) slog.Handler      { return h }
+
+// logged returns the errors logged so far.
+func (h *logRecorder) logged() []error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]error(nil), h.errs...)
+}

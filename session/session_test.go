@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -406,6 +408,8 @@ func TestRetry(t *testing.T) {
 func TestSlowConsumer(t *testing.T) {
 	cfg := devConfig(t)
 	cfg.QueueFrames = 4
+	rec := &logRecorder{}
+	cfg.Logger = slog.New(rec)
 	ts := mustOpenServer(t, cfg, newFakeBackend(t, todoAttrs...))
 	admin, _ := dialInit(t, ts.url, adminToken)
 	var steps []store.Step
@@ -433,6 +437,8 @@ func TestSlowConsumer(t *testing.T) {
 		}
 	}
 	assert.Equal(t, uint64(1), ts.Stats().SlowConsumers)
+	assert.True(t, slices.ContainsFunc(rec.logged(), func(err error) bool { return errors.Is(err, session.ErrSlowConsumer) }),
+		"the session is closed with ErrSlowConsumer")
 	admin.transact("after", []store.Step{{Op: store.OpAddTriple, E: id(1), A: attrTodoTitle.ID, V: store.String("after")}})
 	require.Len(t, expect[*wire.RefreshOK](fast).Computations, 1)
 }
