@@ -13,9 +13,6 @@ import (
 	"github.com/triplesync/triplesync/store"
 )
 
-// ErrNotOpen is returned by calls on a [Client] before [Client.Open].
-var ErrNotOpen = errors.New("reactor: client not open")
-
 // DefaultSendQueue is the default [ClientConfig.SendQueue].
 const DefaultSendQueue = 1024
 

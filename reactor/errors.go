@@ -19,6 +19,9 @@ var (
 	// storage again).
 	ErrClosed = errors.New("reactor: closed")
 
+	// ErrNotOpen is returned by calls on a [Client] before [Client.Open].
+	ErrNotOpen = errors.New("reactor: client not open")
+
 	// ErrEmptyTransaction is returned for a transaction without steps.
 	ErrEmptyTransaction = errors.New("reactor: empty transaction")
 
