@@ -1,6 +1,39 @@
-// Package pg is triplesync's Postgres edge: the schema and its migrations;
-// later issues add the Postgres Source for package query and transact over
-// SQL.
+// Package pg is triplesync's Postgres edge: the schema and its
+// migrations, the Postgres [query.Source] that live queries run on, and
+// transact, which applies tx-steps in one Postgres transaction.
+//
+// A [DB] wraps a pgx pool:
+//
+//	db := pg.NewDB(pool, logger)
+//	attrs, err := db.LoadAttrs(ctx)                 // the registry
+//	err = db.Read(ctx, func(src query.Source) error { // one snapshot
+//		res, err = query.Eval(src, q)
+//		return err
+//	})
+//	res, err := db.Transact(ctx, pg.TransactRequest{MutationID: id, Steps: steps, Check: allow})
+//
+// # Reading
+//
+// [DB.Read] opens a READ ONLY REPEATABLE READ transaction and hands out a
+// source bound to it. Each Scan call (one stage of an evaluation) is one
+// pgx batch: one round trip whatever the number of scans. Entity sets go
+// as uuid[] and value sets as jsonb arrays; each index of the query
+// package maps to the triples index made for it (EAV to the primary key,
+// AEV to triples_attr_idx, AVE to triples_ave_idx, VAE to
+// triples_vae_idx). Postgres narrows and orders, Go finishes: the rows are
+// filtered and sorted again with the query package's own definitions, so
+// the answers are exactly those of query.SnapshotSource even where
+// triples_sort_key only approximates the store's order (see below); the
+// differential tests hold the two sources to it.
+//
+// # Writing
+//
+// [DB.Transact] computes a write with the store itself: it loads into a
+// store.Snapshot every row the steps can read, runs store.Snapshot.Apply
+// on it, and writes the difference, so the server applies steps exactly
+// as every client does. Entities are locked with advisory locks before
+// they are read; the transactions row, inserted last under a global lock
+// held through COMMIT, gives tx-ids in commit order. See [DB.Transact].
 //
 // # Schema
 //

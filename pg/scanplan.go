@@ -36,12 +36,12 @@ import (
 //	     strings sharing a key. When the limited head of the scan ends inside
 //	     such a group, the same statement adds the whole group (a lateral
 //	     join on the head's last key), so Go can sort it exactly. For an
-//	     attribute without the flag the statement's other branch reads the
-//	     whole answer; which branch runs is decided by the attrs row, inside
-//	     the statement, so a scan needs no registry and no extra round trip.
+//	     attribute without the flag (the evaluator then sets no Limit or
+//	     After) the whole answer is read and sorted in Go.
 type scanPlan struct {
 	s     *query.Scan
-	index int // position in the Scan call
+	kind  attrKind // of s.A
+	index int      // position in the Scan call
 	// limit is the limit pushed into SQL, 0 for none: the scan's own, or
 	// larger after a short answer.
 	limit int
@@ -52,12 +52,12 @@ type scanPlan struct {
 // newScanPlan returns the plan of s, or nil when s selects nothing
 // whatever the data (an empty entity or value set, an After past every
 // possible triple).
-func newScanPlan(s *query.Scan, index int) *scanPlan {
+func newScanPlan(s *query.Scan, index int, kind attrKind) *scanPlan {
 	if s.E != nil && len(s.E) == 0 || s.V != nil && len(s.V) == 0 {
 		return nil
 	}
-	p := &scanPlan{s: s, index: index}
-	if s.Limit > 0 && (s.Like == nil || !s.Like.Fold) {
+	p := &scanPlan{s: s, kind: kind, index: index}
+	if s.Limit > 0 && (s.Like == nil || !s.Like.Fold) && (s.Index != query.AVE || kind.ave) {
 		// With a filter only Go applies, a pushed limit would count rows
 		// Go drops: read the whole answer instead.
 		p.limit = s.Limit
@@ -114,10 +114,8 @@ func (p *scanPlan) sql() (string, []any) {
 	q := &sqlBuilder{}
 	s := p.s
 	var conds []string
-	var attr string
 	if !s.A.IsZero() {
-		attr = q.arg([16]byte(s.A))
-		conds = append(conds, "attr_id = "+attr)
+		conds = append(conds, "attr_id = "+q.arg([16]byte(s.A)))
 	}
 	if s.E != nil {
 		ids := make([][16]byte, len(s.E))
@@ -152,7 +150,10 @@ func (p *scanPlan) sql() (string, []any) {
 		conds = append(conds, p.vaeAfter(q)...)
 		return p.simple(q, conds, refText+desc(s), "entity_id"+desc(s)), q.args
 	}
-	return p.ave(q, conds, attr, vals), q.args
+	if !p.kind.ave {
+		return p.simple(q, conds), q.args // read whole, sorted in Go
+	}
+	return p.ave(q, conds, vals), q.args
 }
 
 func desc(s *query.Scan) string {
@@ -169,8 +170,9 @@ func (p *scanPlan) simple(q *sqlBuilder, conds []string, order ...string) string
 	var b strings.Builder
 	b.WriteString("select 0, " + columns + " from triples where ")
 	b.WriteString(and(conds))
-	b.WriteString(" order by " + strings.Join(order, ", "))
 	if p.limit > 0 {
+		// Unlimited answers are sorted in Go anyway.
+		b.WriteString(" order by " + strings.Join(order, ", "))
 		if p.s.Index == query.VAE {
 			b.WriteString(" limit " + q.arg(p.limit) + "::int8")
 		} else {
@@ -180,15 +182,12 @@ func (p *scanPlan) simple(q *sqlBuilder, conds []string, order ...string) string
 	return b.String()
 }
 
-// ave is the statement of an AVE scan. Its first branch serves an
-// attribute with the ave flag from triples_ave_idx: a head in sort-key
-// order (limited), plus, when the head is full and its last key is a fuzzy
-// group's, the whole group. The last branch serves any other attribute:
-// the whole answer, sorted in Go. Which runs is decided by the attrs row,
-// an init plan Postgres evaluates once.
-func (p *scanPlan) ave(q *sqlBuilder, conds []string, attr, vals string) string {
+// ave is the statement of an AVE scan of an attribute with the ave flag,
+// served by triples_ave_idx: a head in sort-key order (limited), plus,
+// when the head is full and its last key is a fuzzy group's, the whole
+// group.
+func (p *scanPlan) ave(q *sqlBuilder, conds []string, vals string) string {
 	s := p.s
-	flag := "coalesce((select is_unique or is_indexed from attrs where id = " + attr + "), false)"
 	head := append([]string{"ave"}, conds...)
 	if vals != "" {
 		// The index finds values by key; keys of the parameters are computed
@@ -203,7 +202,7 @@ func (p *scanPlan) ave(q *sqlBuilder, conds []string, attr, vals string) string 
 	head = append(head, p.aveAfter(q)...)
 	var b strings.Builder
 	b.WriteString("with head as materialized (select entity_id, attr_id, value, created_at, " + sk + " as sk from triples where ")
-	b.WriteString(and(head) + " and " + flag)
+	b.WriteString(and(head))
 	b.WriteString(" order by " + sk + desc(s) + ", entity_id" + desc(s))
 	var limit string
 	if p.limit > 0 {
@@ -225,7 +224,6 @@ func (p *scanPlan) ave(q *sqlBuilder, conds []string, attr, vals string) string 
 			" and " + sk + " >= (case when get_byte(l.sk, 0) = 4 then decode('04', 'hex') else l.sk end)" +
 			" and " + sk + " <= (case when get_byte(l.sk, 0) = 4 then decode('05', 'hex') else l.sk end)) g")
 	}
-	b.WriteString(" union all select 2, " + columns + " from triples where " + and(conds) + " and not " + flag)
 	return b.String()
 }
 

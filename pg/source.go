@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/triplesync/triplesync/query"
 	"github.com/triplesync/triplesync/store"
@@ -28,9 +29,32 @@ import (
 // next to a cursor).
 type source struct {
 	ctx    context.Context // bound for one evaluation, as query.Source asks
-	tx     pgx.Tx
+	conn   *pgxpool.Conn   // inside the Read's transaction
 	closed bool
 	trips  int // round trips made
+	// attrs says which attributes have the ave flag and which are links,
+	// read with the transaction's snapshot, which cannot change.
+	attrs map[store.AttrID]attrKind
+}
+
+// attrKind is what the scans' SQL needs to know of an attribute.
+type attrKind struct {
+	ave, ref bool
+}
+
+// selectAttrKinds reads every attribute's attrKind.
+const selectAttrKinds = `select id, is_unique or is_indexed, value_type = 'ref' from attrs`
+
+func (s *source) collectAttrKinds(rows pgx.Rows) error {
+	for rows.Next() {
+		var a store.AttrID
+		var k attrKind
+		if err := rows.Scan((*[16]byte)(&a), &k.ave, &k.ref); err != nil {
+			return err
+		}
+		s.attrs[a] = k
+	}
+	return rows.Err()
 }
 
 var _ query.Source = (*source)(nil)
@@ -51,7 +75,11 @@ func (s *source) Scan(scans []query.Scan) ([][]store.Triple, error) {
 		if err := sc.Validate(); err != nil {
 			return nil, err
 		}
-		if p := newScanPlan(sc, i); p != nil {
+		kind := s.attrs[sc.A]
+		if sc.Index == query.VAE && !kind.ref {
+			return nil, fmt.Errorf("%w: vae: %s is not a ref attribute", query.ErrBadScan, sc.A)
+		}
+		if p := newScanPlan(sc, i, kind); p != nil {
 			plans = append(plans, p)
 		}
 	}
@@ -62,7 +90,7 @@ func (s *source) Scan(scans []query.Scan) ([][]store.Triple, error) {
 			b.Queue(sql, args...)
 		}
 		s.trips++
-		br := s.tx.SendBatch(s.ctx, b)
+		br := s.conn.SendBatch(s.ctx, b)
 		var again []*scanPlan
 		for _, p := range plans {
 			ts, heads, err := collectTriples(br)
@@ -106,7 +134,7 @@ func collectTriples(br pgx.BatchResults) (ts []store.Triple, heads int, err erro
 		if err := rows.Scan(&part, (*[16]byte)(&t.E), (*[16]byte)(&t.A), &text, &t.CreatedAt); err != nil {
 			return nil, 0, err
 		}
-		if t.V, err = store.ParseValue(text); err != nil {
+		if t.V, err = parseStored(text); err != nil {
 			return nil, 0, fmt.Errorf("triple %s %s: %w", t.E, t.A, err)
 		}
 		if part == 0 {
