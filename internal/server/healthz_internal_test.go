@@ -103,3 +103,33 @@ func TestPrecedes(t *testing.T) {
 		assert.Equal(t, tt.want, precedes(tt.a, tt.b), "precedes(%d, %d)", tt.a, tt.b)
 	}
 }
+
+func TestXidSnapshot(t *testing.T) {
+	s, err := parseSnapshot("100:110:102,105")
+	require.NoError(t, err)
+	tests := []struct {
+		xid  uint32
+		want bool
+	}{
+		{99, true},   // below xmin
+		{100, true},  // not listed as running
+		{102, false}, // running
+		{104, true},  // completed between xmin and xmax
+		{105, false},
+		{110, false}, // not yet assigned when the snapshot was taken
+		{200, false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, s.completed(tt.xid), "completed(%d)", tt.xid)
+	}
+	// 64-bit ids are cut to the WAL's 32 bits; wraparound compares right.
+	s, err = parseSnapshot("4294967290:4294967306:")
+	require.NoError(t, err)
+	assert.True(t, s.completed(4294967295), "just before the wrap")
+	assert.True(t, s.completed(5), "after the wrap, below xmax's low half 10")
+	assert.False(t, s.completed(10))
+	for _, bad := range []string{"", "1:2", "a:2:", "1:2:x"} {
+		_, err := parseSnapshot(bad)
+		assert.Error(t, err, "parseSnapshot(%q)", bad)
+	}
+}

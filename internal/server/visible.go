@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,30 +20,71 @@ import (
 // snapshot is taken right after the WAL reader hands the transaction on
 // may not see it (seen in the integration tests: the refresh re-ran the
 // query and found nothing new). Before handing a transaction to the
-// invalidator, the server therefore waits until a fresh snapshot counts
-// it as completed.
+// invalidator, the server therefore waits until a snapshot taken after
+// the commit arrived counts it as completed.
 //
-// Nearly always it already is, and usually a snapshot's xmin proves it
-// without asking: every transaction id below the xmin of some earlier
-// snapshot has completed. Only an id at or above the last xmin seen costs
-// a round trip. Used by the WAL goroutine only.
+// One snapshot answers for many transactions: every transaction id below
+// its xmax and not in its running list had completed when it was taken.
+// Under load, one query covers a burst of commits; a lone commit costs one
+// round trip. Used by the WAL goroutine only.
 type visibility struct {
-	xmin uint32 // low 32 bits of the last snapshot's xmin; 0 before any
+	snap xidSnapshot
+	ok   bool // snap holds a snapshot
 }
 
-// visibleSQL reports whether the transaction with 32-bit id $1 has
-// completed as of a new snapshot, and that snapshot's xmin. The full
-// 64-bit id takes the epoch of the snapshot's xmax, minus one when the
-// 32-bit id is above xmax's low half (it comes from the previous epoch:
-// a committed transaction's id is below xmax).
-const visibleSQL = `
-WITH s AS (SELECT pg_current_snapshot() AS snap),
-     x AS (SELECT snap, pg_snapshot_xmax(snap)::text::int8 AS xmax, pg_snapshot_xmin(snap)::text::int8 AS xmin FROM s)
-SELECT pg_visible_in_snapshot(
-         ((((xmax >> 32) - CASE WHEN $1::int8 > (xmax & 4294967295) THEN 1 ELSE 0 END) << 32) | $1::int8)::text::xid8,
-         snap),
-       (xmin & 4294967295)
-FROM x`
+// xidSnapshot is the transaction-id part of a Postgres snapshot, reduced
+// to 32-bit ids (what the WAL carries), compared modulo wraparound.
+type xidSnapshot struct {
+	xmin, xmax uint32
+	xip        []uint32 // running at the time, sorted
+}
+
+// completed reports whether transaction xid had completed (committed or
+// aborted) when the snapshot was taken.
+func (s xidSnapshot) completed(xid uint32) bool {
+	if precedes(xid, s.xmin) {
+		return true
+	}
+	if !precedes(xid, s.xmax) {
+		return false
+	}
+	_, running := slices.BinarySearch(s.xip, xid)
+	return !running
+}
+
+// parseSnapshot parses pg_current_snapshot()'s text form, "xmin:xmax:xip,…".
+func parseSnapshot(text string) (xidSnapshot, error) {
+	parts := strings.Split(text, ":")
+	if len(parts) != 3 {
+		return xidSnapshot{}, fmt.Errorf("snapshot %q: want xmin:xmax:xip", text)
+	}
+	num := func(s string) (uint32, error) {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("snapshot %q: %w", text, err)
+		}
+		return uint32(n), nil // the low half: the WAL's 32-bit xid
+	}
+	var s xidSnapshot
+	var err error
+	if s.xmin, err = num(parts[0]); err != nil {
+		return s, err
+	}
+	if s.xmax, err = num(parts[1]); err != nil {
+		return s, err
+	}
+	if parts[2] != "" {
+		for _, f := range strings.Split(parts[2], ",") {
+			x, err := num(f)
+			if err != nil {
+				return s, err
+			}
+			s.xip = append(s.xip, x)
+		}
+	}
+	slices.Sort(s.xip)
+	return s, nil
+}
 
 // precedes reports whether 32-bit transaction id a comes before b, modulo
 // wraparound, as Postgres compares them.
@@ -49,18 +93,21 @@ func precedes(a, b uint32) bool { return int32(a-b) < 0 }
 // wait blocks until transaction xid has completed as of new snapshots. An
 // xid of 0 (a reset the reader made up) needs no wait.
 func (v *visibility) wait(ctx context.Context, pool *pgxpool.Pool, xid uint32) error {
-	if xid == 0 || (v.xmin != 0 && precedes(xid, v.xmin)) {
+	if xid == 0 || (v.ok && v.snap.completed(xid)) {
 		return nil
 	}
 	delay := 50 * time.Microsecond
 	for {
-		var visible bool
-		var xmin int64
-		if err := pool.QueryRow(ctx, visibleSQL, int64(xid)).Scan(&visible, &xmin); err != nil {
+		var text string
+		if err := pool.QueryRow(ctx, "SELECT pg_current_snapshot()::text").Scan(&text); err != nil {
 			return fmt.Errorf("check visibility of xid %d: %w", xid, err)
 		}
-		v.xmin = uint32(xmin)
-		if visible {
+		snap, err := parseSnapshot(text)
+		if err != nil {
+			return err
+		}
+		v.snap, v.ok = snap, true
+		if snap.completed(xid) {
 			return nil
 		}
 		// The committing backend is between its WAL flush and leaving the
