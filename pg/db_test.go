@@ -60,3 +60,36 @@ func TestLoadAttrs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, empty.Len())
 }
+
+// TestRead_NUL: Postgres holds no U+0000, so scans naming it in a value,
+// a pattern or a cursor find what the in-memory source finds, without
+// sending Postgres what it would refuse.
+func TestRead_NUL(t *testing.T) {
+	h := newHarness(t, fixtureAttrs)
+	u, todo := ent(1, 1), ent(1, 2)
+	_, err := h.transact(t, add(u, aName, "a"), add(u, aEmail, `x\u0000`), add(todo, aOwner, u))
+	require.NoError(t, err)
+	nul := store.String("a\x00")
+	after := &store.TripleKey{E: todo, A: aOwner, V: nul}
+	like, err := query.NewLike("a\x00%", false)
+	require.NoError(t, err)
+	scans := []query.Scan{
+		{Index: query.EAV, E: []store.EntityID{u}, V: []store.Value{nul, store.String("a")}},
+		{Index: query.AVE, A: aName, V: []store.Value{nul}},
+		{Index: query.AVE, A: aName, Like: like},
+		{Index: query.AVE, A: aName, Range: store.ValueRange{Lo: nul, HasLo: true}},
+		{Index: query.VAE, A: aOwner, V: []store.Value{store.Ref(u)}, After: after, Limit: 1},
+		{Index: query.AEV, A: aEmail, V: []store.Value{store.String(`x\u0000`)}},
+	}
+	want, err := query.SnapshotSource(h.model).Scan(scans)
+	require.NoError(t, err)
+	err = h.db.Read(t.Context(), func(src query.Source) error {
+		got, err := src.Scan(scans)
+		require.NoError(t, err)
+		for i := range scans {
+			assert.Equal(t, nonNil(want[i]), nonNil(got[i]), "scan %d", i)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+}

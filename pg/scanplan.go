@@ -47,6 +47,10 @@ type scanPlan struct {
 	limit int
 	// targets are the entity ids of a VAE scan's values, as text.
 	targets []string
+	// values are the canonical texts of the other scans' values.
+	values []string
+	// goAfter: After is applied in Go only.
+	goAfter bool
 }
 
 // newScanPlan returns the plan of s, or nil when s selects nothing
@@ -74,6 +78,25 @@ func newScanPlan(s *query.Scan, index int, kind attrKind) *scanPlan {
 	}
 	if s.After != nil && s.Index != query.EAV && p.afterAttr() > 0 {
 		return nil
+	}
+	// Postgres text and jsonb cannot hold U+0000, so no stored value has
+	// it: a pattern with it matches nothing, values with it are none of
+	// the stored ones, and an After string with it is left to Go.
+	if s.Like != nil && strings.IndexByte(s.Like.Pattern, 0) >= 0 {
+		return nil
+	}
+	if s.V != nil && s.Index != query.VAE {
+		p.values = make([]string, 0, len(s.V))
+		for _, v := range s.V {
+			if !hasNUL(v.Any()) {
+				p.values = append(p.values, v.String())
+			}
+		}
+	}
+	if s.Index == query.VAE && s.After != nil {
+		if str, ok := s.After.V.AsString(); ok && strings.IndexByte(str, 0) >= 0 {
+			p.goAfter, p.limit = true, 0
+		}
 	}
 	return p
 }
@@ -126,11 +149,7 @@ func (p *scanPlan) sql() (string, []any) {
 	}
 	var vals string
 	if s.V != nil && s.Index != query.VAE {
-		texts := make([]string, len(s.V))
-		for i, v := range s.V {
-			texts[i] = v.String()
-		}
-		vals = q.arg(texts) + "::text[]::jsonb[]"
+		vals = q.arg(p.values) + "::text[]::jsonb[]"
 		conds = append(conds, "value = any("+vals+")")
 	}
 	if s.Like != nil && !s.Like.Fold {
@@ -334,7 +353,7 @@ func (p *scanPlan) aveAfter(q *sqlBuilder) []string {
 // compared as text when it is a string; otherwise its kind alone decides.
 func (p *scanPlan) vaeAfter(q *sqlBuilder) []string {
 	a := p.s.After
-	if a == nil {
+	if a == nil || p.goAfter {
 		return nil
 	}
 	str, isString := a.V.AsString()

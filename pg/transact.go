@@ -123,6 +123,9 @@ func (db *DB) Transact(ctx context.Context, req TransactRequest) (TransactResult
 	if req.Now == 0 {
 		req.Now = time.Now().UnixMilli()
 	}
+	if err := storable(req.Steps); err != nil {
+		return TransactResult{}, err
+	}
 	var hint []store.EntityID
 	for attempt := 1; ; attempt++ {
 		res, err := db.attempt(ctx, &req, hint)
@@ -138,6 +141,50 @@ func (db *DB) Transact(ctx context.Context, req TransactRequest) (TransactResult
 		}
 		db.logger.DebugContext(ctx, "pg: transact retried", logAttempt, attempt, logMutationID, req.MutationID, logError, err)
 	}
+}
+
+// storable refuses values Postgres cannot hold: jsonb has no U+0000 in
+// strings, which the store allows. Without this check the steps would fail
+// somewhere inside the transaction with Postgres's error instead of a
+// *store.StepError naming them.
+func storable(steps []store.Step) error {
+	for i, st := range steps {
+		vals := []store.Value{st.V}
+		for _, l := range []*store.LookupRef{st.Lookup, st.ValueLookup} {
+			if l != nil {
+				vals = append(vals, l.V)
+			}
+		}
+		for _, v := range vals {
+			if hasNUL(v.Any()) {
+				return &store.StepError{Index: i, Op: st.Op,
+					Err: fmt.Errorf("%w: Postgres cannot store the character U+0000", store.ErrInvalidValue)}
+			}
+		}
+	}
+	return nil
+}
+
+// hasNUL reports whether a decoded JSON value holds U+0000 in a string or
+// an object key.
+func hasNUL(x any) bool {
+	switch t := x.(type) {
+	case string:
+		return strings.IndexByte(t, 0) >= 0
+	case []any:
+		for _, e := range t {
+			if hasNUL(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, e := range t {
+			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // restartError asks for a fresh attempt that locks lock in its first

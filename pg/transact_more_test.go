@@ -564,3 +564,30 @@ func TestTransact_Serializable(t *testing.T) {
 	h.requireSame(t)
 	t.Logf("%d of %d batches committed; replayed in tx-id order they give the tables", len(committed), workers*perWorker)
 }
+
+// TestTransact_NUL: Postgres's jsonb cannot hold U+0000, which the store
+// allows; such a value is refused as an invalid value naming its step.
+func TestTransact_NUL(t *testing.T) {
+	h := newHarness(t, fixtureAttrs)
+	tests := []struct {
+		name string
+		step store.Step
+	}{
+		{"string", add(ent(1, 1), aName, "a\x00b")},
+		{"inside json", add(ent(1, 1), aMeta, map[string]any{"k": []any{"\x00"}})},
+		{"json key", merge(ent(1, 1), aMeta, map[string]any{"\x00": 1})},
+		{"lookup", store.Step{Op: store.OpAddTriple, Lookup: lookup(aEmail, "\x00"), A: aName, V: val("n")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := h.db.Transact(t.Context(), pg.TransactRequest{Steps: []store.Step{add(ent(1, 2), aName, "ok"), tt.step}})
+			require.ErrorIs(t, err, store.ErrInvalidValue)
+			var se *store.StepError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, 1, se.Index)
+			h.requireSame(t) // nothing written
+		})
+	}
+	_, err := h.transact(t, add(ent(1, 3), aName, `a\u0000b as text`))
+	require.NoError(t, err, "a backslash and 'u0000' are fine")
+}
