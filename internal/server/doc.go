@@ -9,7 +9,7 @@
 //	srv, err := server.New(server.Config{
 //		DSN:        db.DSN,
 //		InstanceID: db.Name, // names the replication slot; one per server
-//		Session:    session.Config{AdminToken: "secret", Dev: true, Rules: devRules},
+//		Session:    session.Config{AdminToken: "secret", Dev: true}, // Dev: no rules needed
 //	})
 //	require.NoError(t, err)
 //	require.NoError(t, srv.Open(t.Context()))
