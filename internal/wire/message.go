@@ -97,9 +97,12 @@ type TransactOK struct {
 	TxID          store.TxID `json:"tx-id"`
 }
 
-// RefreshOK pushes the queries whose results changed. Every computation
-// is as of ProcessedTxID. Attrs, when not nil, is the whole attribute
-// registry, sent because it changed.
+// RefreshOK pushes the queries whose results changed. After it, every
+// result the session holds — those in Computations and the others —
+// reflects every transaction up to ProcessedTxID; Computations may be empty
+// when only that changed (the client's own write touched none of its
+// queries). Attrs, when not nil, is the whole attribute registry, sent
+// because it changed.
 type RefreshOK struct {
 	ProcessedTxID store.TxID    `json:"processed-tx-id"`
 	Computations  []Computation `json:"computations"`
@@ -108,7 +111,8 @@ type RefreshOK struct {
 
 // Computation is one query's new result: a delta against the last result
 // the server sent for it (Added triples, Removed keys), or, when Full is set,
-// the whole result in Added.
+// the whole result in Added. An added triple whose key the client holds
+// replaces it (its created-at changed).
 type Computation struct {
 	QueryID string  `json:"query-id"`
 	Full    bool    `json:"full,omitempty"`
