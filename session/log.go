@@ -6,7 +6,6 @@ const (
 	logKeySession    = "session"
 	logKeyQuery      = "query"
 	logKeyOp         = "op"
-	logKeyType       = "type"
 	logKeyTxID       = "tx_id"
 	logKeyQueued     = "queued_frames"
 	logKeyQueuedSize = "queued_bytes"
