@@ -464,3 +464,30 @@ func TestCode(t *testing.T) {
 		assert.Equal(t, tt.want, session.Code(tt.err), "Code(%v)", tt.err)
 	}
 }
+
+// TestApplyReloadsAttrs: an attribute change that does not apply to the
+// registry (here, a clashing name) makes the server reload the registry
+// from the backend, and every session hears of it.
+func TestApplyReloadsAttrs(t *testing.T) {
+	ts := mustOpenServer(t, devConfig(t), newFakeBackend(t, todoAttrs...))
+	c, _ := dialInit(t, ts.url, "")
+	c.addQuery("all", `{"todos":{}}`)
+	// The database has an attribute the server has not heard of yet.
+	prio := store.Attr{ID: id(905), Namespace: "todos", Label: "prio", Type: store.TypeNumber}
+	ts.backend.mu.Lock()
+	next, err := ts.backend.snap.Apply([]store.Step{{Op: store.OpAddAttr, A: prio.ID, Attr: prio}}, 1)
+	require.NoError(t, err)
+	ts.backend.snap = next
+	ts.backend.mu.Unlock()
+
+	clash := store.Attr{ID: id(950), Namespace: "todos", Label: "title", Type: store.TypeString}
+	require.NoError(t, ts.Apply(t.Context(), session.Committed{Change: store.Change{TxID: 9, Attrs: []store.AttrChange{{Op: store.OpInsert, New: clash}}}}))
+	_, ok := ts.Attrs().ByID(clash.ID)
+	assert.False(t, ok, "the clashing change is not in the registry")
+	_, ok = ts.Attrs().ByID(prio.ID)
+	assert.True(t, ok, "the registry was reloaded from the backend")
+	assert.Equal(t, store.TxID(9), ts.Processed())
+	r := expect[*wire.RefreshOK](c)
+	assert.Len(t, r.Attrs, len(todoAttrs)+1, "a schema change pushes the registry")
+	assert.Equal(t, store.TxID(9), r.ProcessedTxID)
+}
