@@ -89,7 +89,10 @@ func (f *IndexedDB) open(ctx context.Context, name string, stores []string, vers
 		if arg(args, 0).Get("oldVersion").Int() == 0 {
 			created.Store(true)
 		}
-		db := req.Get("result")
+		db, err := get(req, "result")
+		if err != nil {
+			return nil
+		}
 		names := db.Get("objectStoreNames")
 		for _, s := range stores {
 			if !names.Call("contains", s).Bool() {
@@ -99,7 +102,11 @@ func (f *IndexedDB) open(ctx context.Context, name string, stores []string, vers
 		return nil
 	}))
 	req.Set("onsuccess", h.add(func(js.Value, []js.Value) any {
-		db := req.Get("result")
+		db, err := get(req, "result")
+		if err != nil {
+			ch <- outcome{err: &DBError{DB: name, Op: "open", Err: err}}
+			return nil
+		}
 		if abandoned.Load() {
 			db.Call("close")
 			return nil
@@ -108,7 +115,7 @@ func (f *IndexedDB) open(ctx context.Context, name string, stores []string, vers
 		return nil
 	}))
 	req.Set("onerror", h.add(func(_ js.Value, args []js.Value) any {
-		e := req.Get("error")
+		e, _ := get(req, "error")
 		ch <- outcome{err: &DBError{DB: name, Op: "open", Name: jsErrorName(e), Err: jsError(e)}}
 		arg(args, 0).Call("preventDefault")
 		return nil
@@ -160,7 +167,7 @@ func (f *IndexedDB) Delete(ctx context.Context, name string) error {
 		return nil
 	}))
 	req.Set("onerror", h.add(func(js.Value, []js.Value) any {
-		e := req.Get("error")
+		e, _ := get(req, "error")
 		ch <- &DBError{DB: name, Op: "delete", Name: jsErrorName(e), Err: jsError(e)}
 		return nil
 	}))
@@ -209,6 +216,9 @@ func (d *idb) transaction(ctx context.Context, op string, stores []string, mode 
 	if len(stores) == 1 {
 		store = stores[0]
 	}
+	if err := ctx.Err(); err != nil {
+		return &DBError{DB: d.name, Op: op, Store: store, Err: err}
+	}
 	if d.closed.Load() {
 		return d.closedError(op, store)
 	}
@@ -229,7 +239,7 @@ func (d *idb) transaction(ctx context.Context, op string, stores []string, mode 
 	ch := make(chan error, 1)
 	var h handlers
 	fail := func(js.Value, []js.Value) any {
-		e := tx.Get("error")
+		e, _ := get(tx, "error")
 		var err error = &DBError{DB: d.name, Op: op, Store: store, Name: jsErrorName(e), Err: jsError(e)}
 		if e.IsNull() || e.IsUndefined() {
 			err = &DBError{DB: d.name, Op: op, Store: store, Err: errors.New("transaction aborted")}
@@ -270,26 +280,77 @@ func (d *idb) transaction(ctx context.Context, op string, stores []string, mode 
 	}
 }
 
+// GetAll reads keys and values with getAllKeys and getAll in one
+// readonly transaction, and waits for both requests' success events, not
+// for the transaction's complete event: Chromium delivers large values
+// (stored as blobs) to their request after it may already have reported
+// the transaction complete.
 func (d *idb) GetAll(ctx context.Context, store string) ([]Record, error) {
-	var keysReq, valsReq js.Value
-	err := d.transaction(ctx, "read", []string{store}, "readonly", "", func(tx js.Value) error {
-		os, err := call(tx, "objectStore", store)
-		if err != nil {
-			return err
-		}
-		if keysReq, err = call(os, "getAllKeys"); err != nil {
-			return err
-		}
-		valsReq, err = call(os, "getAll")
-		return err
-	})
-	if err != nil {
-		return nil, err
+	fail := func(err error) error { return &DBError{DB: d.name, Op: "read", Store: store, Err: err} }
+	if err := ctx.Err(); err != nil {
+		return nil, fail(err)
 	}
-	keys, vals := keysReq.Get("result"), valsReq.Get("result")
+	if d.closed.Load() {
+		return nil, d.closedError("read", store)
+	}
+	tx, err := call(d.db, "transaction", store, "readonly")
+	if err != nil {
+		return nil, fail(err)
+	}
+	os, err := call(tx, "objectStore", store)
+	if err != nil {
+		return nil, fail(err)
+	}
+	done := make(chan error, 3)
+	var h handlers
+	defer func() { h.release() }()
+	var reqs [2]js.Value
+	for i, method := range []string{"getAllKeys", "getAll"} {
+		req, err := call(os, method)
+		if err != nil {
+			_, _ = call(tx, "abort")
+			return nil, fail(err)
+		}
+		reqs[i] = req
+		req.Set("onsuccess", h.add(func(js.Value, []js.Value) any {
+			done <- nil
+			return nil
+		}))
+		req.Set("onerror", h.add(func(_ js.Value, args []js.Value) any {
+			e, _ := get(req, "error")
+			done <- &DBError{DB: d.name, Op: "read", Store: store, Name: jsErrorName(e), Err: jsError(e)}
+			arg(args, 0).Call("preventDefault")
+			return nil
+		}))
+	}
+	tx.Set("onabort", h.add(func(js.Value, []js.Value) any {
+		e, _ := get(tx, "error")
+		done <- &DBError{DB: d.name, Op: "read", Store: store, Name: jsErrorName(e), Err: jsError(e)}
+		return nil
+	}))
+	for range 2 {
+		select {
+		case err := <-done:
+			if err != nil {
+				return nil, err
+			}
+		case <-ctx.Done():
+			_, _ = call(tx, "abort")
+			h = nil // the handlers stay: events may still come, and only send
+			return nil, fail(ctx.Err())
+		}
+	}
+	keys, err := get(reqs[0], "result")
+	if err != nil {
+		return nil, fail(err)
+	}
+	vals, err := get(reqs[1], "result")
+	if err != nil {
+		return nil, fail(err)
+	}
 	n := keys.Length()
 	if vals.Length() != n {
-		return nil, &DBError{DB: d.name, Op: "read", Store: store, Err: fmt.Errorf("%d keys but %d values", n, vals.Length())}
+		return nil, fail(fmt.Errorf("%d keys but %d values", n, vals.Length()))
 	}
 	out := make([]Record, 0, n)
 	for i := range n {

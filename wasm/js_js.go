@@ -20,6 +20,15 @@ func call(v js.Value, method string, args ...any) (res js.Value, err error) {
 	return v.Call(method, args...), nil
 }
 
+// get reads v[prop] through Reflect.get, so that a throwing getter (an
+// IDBRequest's result before it has finished) becomes an error: a plain
+// v.Get does not catch exceptions, and one would end the Go program.
+func get(v js.Value, prop string) (js.Value, error) {
+	return call(reflectObj, "get", v, prop)
+}
+
+var reflectObj = js.Global().Get("Reflect")
+
 // recovered turns a panic of syscall/js (a js.Error for a thrown
 // exception) into an error.
 func recovered(r any) error {
