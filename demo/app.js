@@ -8,7 +8,14 @@ const wsURL = `${location.protocol === "https:" ? "wss" : "ws"}://${location.hos
 
 // createMissingAttrs: the first todo defines the todos attributes on a fresh
 // database (the server allows schema changes in --dev mode).
-const db = init({ url: wsURL, appId: "demo-todos", createMissingAttrs: true });
+// ?maxBackoffMs=500 shortens the reconnect delay (the browser tests use it).
+const params = new URLSearchParams(location.search);
+const db = init({
+  url: wsURL,
+  appId: "demo-todos",
+  createMissingAttrs: true,
+  maxBackoffMs: Number(params.get("maxBackoffMs")) || undefined,
+});
 window.db = db; // for the console, and the browser tests
 
 const query = { todos: {} };
