@@ -29,7 +29,14 @@ import (
 	"github.com/triplesync/triplesync/store"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// TestMain runs the tests, or, re-executed by TestServerKilled with
+// envServeDSN set, a server for that test to kill.
+func TestMain(m *testing.M) {
+	if os.Getenv(envServeDSN) != "" {
+		os.Exit(serveChild())
+	}
+	pgtest.Main(m)
+}
 
 const adminToken = "faults-admin-token"
 
@@ -58,12 +65,17 @@ func testLogger() *slog.Logger {
 }
 
 // sessionConfig allows everything (dev rules), so clients can be
-// anonymous; cfg tweaks it.
+// anonymous.
 func sessionConfig(tb testing.TB) session.Config {
 	tb.Helper()
-	rules, err := perm.ParseRules([]byte(`{}`), true)
+	scfg, err := allowAll()
 	require.NoError(tb, err)
-	return session.Config{Rules: rules, Dev: true, AdminToken: adminToken}
+	return scfg
+}
+
+func allowAll() (session.Config, error) {
+	rules, err := perm.ParseRules([]byte(`{}`), true)
+	return session.Config{Rules: rules, Dev: true, AdminToken: adminToken}, err
 }
 
 // mustOpen starts a server on db with its own instance id (so its own
@@ -103,6 +115,26 @@ func adminTransact(ctx context.Context, srv *server.Server, ops ...[]any) error 
 		return err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL()+"/admin/transact", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("admin transact: %d %s", resp.StatusCode, data)
+	}
+	return nil
+}
+
+// adminPost posts an admin transact body to the server at base.
+func adminPost(tb testing.TB, base string, body []byte) error {
+	tb.Helper()
+	req, err := http.NewRequestWithContext(tb.Context(), http.MethodPost, base+"/admin/transact", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
