@@ -113,7 +113,23 @@ const maxAttempts = 10
 // in a cycle. A unique value nobody held when read may be taken by a
 // concurrent transact before commit: Postgres's unique indexes (av, ea)
 // refuse the second insert and the transact is retried, and then Apply
-// reports the violation itself.
+// reports the violation itself. Attribute steps take a schema lock
+// exclusively (every other transact takes it shared): they reach triples
+// of entities nobody locked.
+//
+// Round trips: usually two. The first carries BEGIN, the mutation id's
+// lock and lookup, the schema lock, the attrs table, the entities' locks
+// and rows; the second the writes, the transactions row and COMMIT.
+//
+// A mutation id seen before returns the original tx-id with Duplicate set
+// and writes nothing; the id is locked before it is looked up, so a
+// concurrent resend waits for the first and then finds it. A transact
+// that fails records nothing, so its id stays free for a retry. If the
+// connection fails during COMMIT the outcome is unknown to the caller: the
+// client resends with the same mutation id and learns it.
+//
+// Values holding U+0000, which jsonb cannot store, are refused as
+// store.ErrInvalidValue.
 //
 // Errors: a step that cannot apply is a *[store.StepError] wrapping the
 // store's sentinel (store.ErrUnknownAttr, ErrWrongType,
@@ -191,6 +207,7 @@ func hasNUL(x any) bool {
 // round: a later round found one of its locks taken.
 type restartError struct{ lock []store.EntityID }
 
+// Error implements error.
 func (e *restartError) Error() string { return "pg: restart transact: a lock is taken" }
 
 // retryable reports whether another attempt may succeed: the failure came
@@ -239,6 +256,7 @@ type CheckError struct {
 	Err   error
 }
 
+// Error names the refused check.
 func (e *CheckError) Error() string {
 	return fmt.Sprintf("pg: check %s %s %s: %v", e.Check.Action, e.Check.Namespace, e.Check.Entity, e.Err)
 }
