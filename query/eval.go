@@ -38,11 +38,10 @@ func Eval(src Source, q *Query) (*Result, error) {
 		included: map[string]map[store.EntityID]bool{},
 	}
 	for i, l := range q.levels {
-		ls := &levelState{l: l, d: newDecider(l), nodes: map[store.EntityID]*Entity{}, justified: map[store.EntityID]bool{},
-			fields: map[store.AttrID]*store.Attr{}}
+		ls := &levelState{l: l, d: newDecider(l), justified: map[store.EntityID]bool{}}
 		for _, a := range q.attrs.Namespace(l.Namespace) {
 			if !a.IsRef() && a.Label != store.IDLabel && (l.Fields == nil || slices.Contains(l.Fields, a)) {
-				ls.fields[a.ID] = a
+				ls.fields = append(ls.fields, a)
 			}
 		}
 		ev.states[i] = ls
@@ -89,9 +88,9 @@ type evaluator struct {
 type levelState struct {
 	l         *Level
 	d         *decider
-	nodes     map[store.EntityID]*Entity   // entities listed at this level
-	justified map[store.EntityID]bool      // entities whose decision triples are in out
-	fields    map[store.AttrID]*store.Attr // the attributes returned for each entity
+	ents      []Entity                // entities listed at this level, by id
+	justified map[store.EntityID]bool // entities whose decision triples are in out
+	fields    []*store.Attr           // the attributes returned for each entity
 	// prefetched holds all the triples of every candidate of a nested level
 	// that lists all its matches (see decider.wide), as scan answers in EAV
 	// order, so expand needs no field scan.
@@ -120,12 +119,12 @@ func (ev *evaluator) add(t *store.Triple) {
 	}
 }
 
-// include marks a listed, counted or bounding entity of ls: its id triple
-// goes into the result, and the closure adds its decision triples.
+// include puts a listed, counted or bounding entity of ls into the result:
+// its id triple and the triples its decision at ls rests on.
 func (ev *evaluator) include(ls *levelState, e store.EntityID) {
-	ts := ls.d.id.triples[e]
-	for i := range ts {
-		ev.add(&ts[i])
+	if !ls.justified[e] {
+		ls.justified[e] = true
+		ls.d.justify(e, ev.add) // its id triple among them
 	}
 }
 
@@ -237,7 +236,7 @@ func (ev *evaluator) expandPages(ls *levelState, pages []*Page, k func()) {
 		for _, p := range pages {
 			p.Entities = make([]*Entity, len(p.ids))
 			for i, id := range p.ids {
-				p.Entities[i] = ls.nodes[id]
+				p.Entities[i] = ls.entity(id)
 			}
 			p.ids = nil
 		}
@@ -299,14 +298,16 @@ func (ev *evaluator) expand(ls *levelState, ids []store.EntityID, k func()) {
 // allocations, not a few per entity.
 func (ev *evaluator) build(ls *levelState, ids []store.EntityID, sources [][]store.Triple) {
 	l := ls.l
-	n := 0
+	n := 0 // an upper bound of the field values
 	for _, src := range sources {
-		n += len(src)
-	}
-	if len(ls.nodes) == 0 {
-		ls.nodes = make(map[store.EntityID]*Entity, len(ids))
+		for i := range src {
+			if ls.field(src[i].A) != nil {
+				n++
+			}
+		}
 	}
 	ents := make([]Entity, len(ids))
+	ls.ents = ents
 	links := make([]*Page, len(ids)*len(l.Children))
 	fields := make([]Field, 0, n)
 	vals := make([]store.Value, 0, n)
@@ -323,8 +324,8 @@ func (ev *evaluator) build(ls *levelState, ids []store.EntityID, sources [][]sto
 			}
 			for ; j < len(src) && src[j].E == id; j++ {
 				t := &src[j]
-				a, ok := ls.fields[t.A]
-				if !ok {
+				a := ls.field(t.A)
+				if a == nil {
 					continue
 				}
 				ev.add(t)
@@ -345,8 +346,25 @@ func (ev *evaluator) build(ls *levelState, ids []store.EntityID, sources [][]sto
 		if len(e.Fields) > 1 {
 			slices.SortFunc(e.Fields, func(a, b Field) int { return cmpString(a.Attr.Label, b.Attr.Label) })
 		}
-		ls.nodes[id] = e
 	}
+}
+
+// entity returns the built entity id of the level.
+func (ls *levelState) entity(id store.EntityID) *Entity {
+	i, ok := slices.BinarySearchFunc(ls.ents, id, func(e Entity, id store.EntityID) int { return cmpID(&e.ID, &id) })
+	assert(ok, "entity not built")
+	return &ls.ents[i]
+}
+
+// field returns the returned attribute with id a, or nil. A namespace has
+// a handful of attributes: a scan beats hashing.
+func (ls *levelState) field(a store.AttrID) *store.Attr {
+	for _, f := range ls.fields {
+		if f.ID == a {
+			return f
+		}
+	}
+	return nil
 }
 
 // linkedMatch is a matching child of one parent and the link reaching it.
@@ -380,7 +398,7 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 		ls.d.wide = func(ts []store.Triple) { ls.prefetched = append(ls.prefetched, ts) }
 	}
 	ls.d.fetch(&ev.r, sortIDs(cands), func() {
-		pnodes := ev.states[l.Parent.Index].nodes
+		parent := ev.states[l.Parent.Index]
 		var pages []*Page
 		var ms []linkedMatch
 		for _, p := range parents {
@@ -399,7 +417,7 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 			}
 			c := cutWindow(len(all), func(i int) Cursor { return all[i] }, &l.Page, l.Order.Desc)
 			page := ev.page(ls, all, c, func(i int) { ev.add(ms[i].link) })
-			pnodes[p].Links[ci] = page
+			parent.entity(p).Links[ci] = page
 			pages = append(pages, page)
 		}
 		ev.expandPages(ls, pages, k)
@@ -415,6 +433,9 @@ func (ev *evaluator) closure() {
 	before := ev.includedCount()
 	var fetches []func(done func())
 	for _, ls := range ev.states {
+		if len(ls.justified) == len(ev.included[ls.l.Namespace]) {
+			continue // every included entity is justified here (justified ⊆ included)
+		}
 		var todo []store.EntityID
 		for e := range ev.included[ls.l.Namespace] {
 			if !ls.d.fetched(e) {
@@ -427,6 +448,9 @@ func (ev *evaluator) closure() {
 	}
 	done := join(len(fetches), func() {
 		for _, ls := range ev.states {
+			if len(ls.justified) == len(ev.included[ls.l.Namespace]) {
+				continue
+			}
 			for e := range ev.included[ls.l.Namespace] {
 				if !ls.justified[e] && ls.d.fetched(e) {
 					ls.justified[e] = true
@@ -455,16 +479,28 @@ func (ev *evaluator) includedCount() int {
 // duplicates. Large sets are radix-sorted by the first eight bytes of the
 // entity (ids are random, so that nearly always orders entities), then
 // each run of one entity is put in order by comparing whole triples: about
-// three times cheaper than a comparison sort of a large result.
+// three times cheaper than a comparison sort of a large result. The keys
+// hold no pointers, which spares the garbage collector.
 func sortTriples(chunks [][]*store.Triple, n int) []store.Triple {
-	keys := make([]sortKey, 0, n)
+	flat := make([]*store.Triple, 0, n)
 	for _, c := range chunks {
-		for _, t := range c {
-			keys = append(keys, sortKey{binary.BigEndian.Uint64(t.E[:8]), t})
+		flat = append(flat, c...)
+	}
+	keys := make([]sortKey, len(flat))
+	for i, t := range flat {
+		keys[i] = sortKey{binary.BigEndian.Uint64(t.E[:8]), uint32(i)}
+	}
+	cmp := func(a, b sortKey) int {
+		switch {
+		case a.e0 < b.e0:
+			return -1
+		case a.e0 > b.e0:
+			return 1
 		}
+		return compareIndex(EAV, flat[a.i], flat[b.i])
 	}
 	if n < 256 {
-		slices.SortFunc(keys, compareKeys)
+		slices.SortFunc(keys, cmp)
 	} else {
 		keys = radixSort(keys)
 		for i := 0; i < len(keys); {
@@ -473,34 +509,25 @@ func sortTriples(chunks [][]*store.Triple, n int) []store.Triple {
 				j++
 			}
 			if j-i > 1 {
-				slices.SortFunc(keys[i:j], compareKeys)
+				slices.SortFunc(keys[i:j], cmp)
 			}
 			i = j
 		}
 	}
 	out := make([]store.Triple, 0, n)
 	for _, k := range keys {
-		if m := len(out); m > 0 && out[m-1].E == k.t.E && out[m-1].A == k.t.A && out[m-1].V == k.t.V {
+		t := flat[k.i]
+		if m := len(out); m > 0 && out[m-1].E == t.E && out[m-1].A == t.A && out[m-1].V == t.V {
 			continue
 		}
-		out = append(out, *k.t)
+		out = append(out, *t)
 	}
 	return slices.Clip(out)
 }
 
 type sortKey struct {
 	e0 uint64
-	t  *store.Triple
-}
-
-func compareKeys(a, b sortKey) int {
-	switch {
-	case a.e0 < b.e0:
-		return -1
-	case a.e0 > b.e0:
-		return 1
-	}
-	return compareIndex(EAV, a.t, b.t)
+	i  uint32
 }
 
 // radixSort sorts keys by e0, stably (least significant byte first).

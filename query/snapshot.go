@@ -89,6 +89,9 @@ func (c *collector) add(t store.Triple) bool {
 	if !c.selects(t) {
 		return true
 	}
+	if len(c.out) == cap(c.out) && len(c.out) >= 1024 {
+		c.out = slices.Grow(c.out, len(c.out)) // double: append grows large slices by a quarter
+	}
 	c.out = append(c.out, t)
 	return c.s.Limit <= 0 || len(c.out) < c.s.Limit
 }
