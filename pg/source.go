@@ -42,8 +42,10 @@ type attrKind struct {
 	ave, ref bool
 }
 
-// selectAttrKinds reads every attribute's attrKind.
-const selectAttrKinds = `select id, is_unique or is_indexed, value_type = 'ref' from attrs`
+// selectAttrKinds reads the attrKind of every attribute that has one
+// (the others are plain: no ave index, not links).
+const selectAttrKinds = `select id, is_unique or is_indexed, value_type = 'ref' from attrs
+	where is_unique or is_indexed or value_type = 'ref'`
 
 func (s *source) collectAttrKinds(rows pgx.Rows) error {
 	for rows.Next() {
