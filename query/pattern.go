@@ -44,7 +44,7 @@ type TermKind uint8
 const (
 	TermVar   TermKind = iota // a variable: any value, joined with every other use of the name
 	TermConst                 // one of a set of constants
-	TermCmp                   // a value satisfying a predicate (V, and E of a reverse where leaf)
+	TermCmp                   // a value satisfying a predicate (V of a where leaf's last pattern)
 )
 
 // Term is one position of a pattern.
