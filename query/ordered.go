@@ -26,8 +26,8 @@ var nonNull = store.ValueRange{Lo: store.Null(), HasLo: true, LoExclusive: true}
 
 // canOrder reports whether the ordered plan can serve l: it asks for a
 // first page, forward from the start or from an "after" cursor among the
-// values, in an order an index serves (an attribute with AVE, or id, whose
-// AEV order is the id order).
+// values, in an order an index serves (an attribute with AVE, or id
+// ascending, whose AEV order is the id order).
 func canOrder(l *Level) bool {
 	w := &l.Page
 	if l.Count || !w.HasFirst || w.HasLast || w.Before != nil {
@@ -35,7 +35,9 @@ func canOrder(l *Level) bool {
 	}
 	a := l.Order.Attr
 	indexed := a.Flags()&store.FlagAVE != 0
-	if !indexed && a != l.ID {
+	if !indexed && (a != l.ID || l.Order.Desc) {
+		// Without AVE only the id order has an index, AEV, which the store
+		// reads only ascending.
 		return false
 	}
 	if w.After != nil {
