@@ -261,7 +261,7 @@ func (m *Main) runLatency(ctx context.Context) error {
 			if r.distinct {
 				target, want = rng.IntN(r.n), 1
 			}
-			done := rec.start(seq, want, time.Now())
+			done := rec.start(seq, target, want, time.Now())
 			if err := m.env.write(ctx, target, seq); err != nil {
 				closeAll(clients)
 				return err
@@ -390,7 +390,7 @@ func (m *Main) runSustained(ctx context.Context) error {
 	}
 	defer closeAll(clients)
 	m.printf("sustained: %d writes/s for %s under %d subscribers\n", m.Rate, m.Duration, m.Subs)
-	m.printf("%8s %10s %8s %8s %8s %12s %10s\n", "t", "writes/s", "p50", "p99", "max", "WAL lag B", "heap MiB")
+	m.printf("%8s %10s %10s %8s %8s %8s %12s %10s %9s %5s\n", "t", "writes/s", "delivered", "p50", "p99", "max", "WAL lag B", "heap MiB", "sessions", "slow")
 
 	wctx, cancel := context.WithTimeout(ctx, m.Duration)
 	defer cancel()
@@ -420,8 +420,9 @@ func (m *Main) runSustained(ctx context.Context) error {
 					return
 				}
 				seq := int(m.seq.Add(1))
-				rec.start(seq, 1, time.Now())
-				if err := m.env.write(wctx, rng.IntN(m.Subs), seq); err != nil {
+				target := rng.IntN(m.Subs)
+				rec.start(seq, target, 1, time.Now())
+				if err := m.env.write(wctx, target, seq); err != nil {
 					if wctx.Err() == nil {
 						werr.Store(&err)
 					}
@@ -433,6 +434,7 @@ func (m *Main) runSustained(ctx context.Context) error {
 	}
 	var all []time.Duration
 	var heapMin, heapMax uint64
+	var serverErr error
 	tick := time.NewTicker(m.Interval)
 	last, lastN := start, int64(0)
 	report := func(now time.Time, drain bool) {
@@ -454,7 +456,15 @@ func (m *Main) runSustained(ctx context.Context) error {
 		if drain {
 			t = "drained"
 		}
-		m.printf("%8s %10.0f %8s %8s %8s %12d %10s\n", t, float64(n-lastN)/now.Sub(last).Seconds(), ms(p[0]), ms(p[1]), ms(p[2]), lag, mib(s.HeapInuse))
+		st := m.env.srv.Sessions().Stats()
+		m.printf("%8s %10.0f %10d %8s %8s %8s %12d %10s %9d %5d\n", t, float64(n-lastN)/now.Sub(last).Seconds(), len(lats),
+			ms(p[0]), ms(p[1]), ms(p[2]), lag, mib(s.HeapInuse), st.Sessions, st.SlowConsumers)
+		select {
+		case err := <-m.env.srv.Err():
+			m.printf("SERVER STOPPED: %v\n", err)
+			serverErr = err
+		default:
+		}
 		last, lastN = now, n
 	}
 loop:
@@ -484,11 +494,17 @@ loop:
 	}
 	report(time.Now(), true)
 	lost := rec.outstanding()
+	if serverErr != nil {
+		return fmt.Errorf("server stopped: %w", serverErr)
+	}
 	elapsed := time.Since(start)
 	p := percentiles(all, 50, 95, 99)
 	size := fmt.Sprintf("%d subscribers, %d tx/s asked, %s", m.Subs, m.Rate, m.Duration)
 	if lost > 0 {
-		size += fmt.Sprintf(", %d LOST", lost)
+		size += fmt.Sprintf(", %d UNDELIVERED", lost)
+	}
+	if rec.coalesced > 0 {
+		size += fmt.Sprintf(", %d coalesced", rec.coalesced)
 	}
 	m.row("sustained writes, push latency", size, ms(p[0]), ms(p[1]), ms(p[2]),
 		fmt.Sprintf("%.0f tx/s achieved", float64(written.Load())/elapsed.Seconds()),

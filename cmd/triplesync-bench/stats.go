@@ -11,29 +11,45 @@ import (
 )
 
 // recorder matches deliveries to writes: start registers a write (its
-// sequence number, the clients expected to receive it and the time it was
-// sent), deliver records one client's receipt.
+// sequence number, the item it sets, the clients expected to receive it
+// and the time it was sent), deliver records one client's receipt.
+//
+// A live query's refresh carries the query's current result, not every
+// write in between: when writes to one item come faster than refreshes,
+// the server coalesces them and the client receives only the newest value.
+// For writes with a single receiver (one query per item), a delivered
+// value therefore also delivers every older pending write to the same
+// item — the client's state now includes them — each with its own
+// latency, counted as coalesced.
 type recorder struct {
-	mu      sync.Mutex
-	pending map[int]*pendingWrite
-	lats    []time.Duration // since the last take
-	stray   int             // deliveries of unknown or finished writes
+	mu        sync.Mutex
+	pending   map[int]*pendingWrite
+	byItem    map[int][]int   // single-receiver pending writes per item, ascending
+	lats      []time.Duration // since the last take
+	stray     int             // deliveries of unknown or finished writes
+	coalesced int             // writes delivered by a newer value
 }
 
 type pendingWrite struct {
+	item int
 	sent time.Time
 	left int
 	done chan struct{}
 }
 
-func newRecorder() *recorder { return &recorder{pending: map[int]*pendingWrite{}} }
+func newRecorder() *recorder {
+	return &recorder{pending: map[int]*pendingWrite{}, byItem: map[int][]int{}}
+}
 
-// start registers write seq, expected by want clients; the returned
-// channel closes when all of them have received it.
-func (r *recorder) start(seq, want int, sent time.Time) <-chan struct{} {
-	p := &pendingWrite{sent: sent, left: want, done: make(chan struct{})}
+// start registers write seq of item, expected by want clients; the
+// returned channel closes when all of them have received it.
+func (r *recorder) start(seq, item, want int, sent time.Time) <-chan struct{} {
+	p := &pendingWrite{item: item, sent: sent, left: want, done: make(chan struct{})}
 	r.mu.Lock()
 	r.pending[seq] = p
+	if want == 1 {
+		r.byItem[item] = append(r.byItem[item], seq)
+	}
 	r.mu.Unlock()
 	return p.done
 }
@@ -44,6 +60,25 @@ func (r *recorder) deliver(seq int, at time.Time) {
 	p := r.pending[seq]
 	if p == nil {
 		r.stray++
+		return
+	}
+	if seqs, ok := r.byItem[p.item]; ok && len(seqs) > 0 {
+		i := 0
+		for ; i < len(seqs) && seqs[i] <= seq; i++ {
+			if seqs[i] != seq {
+				r.coalesced++
+			}
+			r.finish(seqs[i], at)
+		}
+		r.byItem[p.item] = seqs[i:]
+		return
+	}
+	r.finish(seq, at)
+}
+
+func (r *recorder) finish(seq int, at time.Time) {
+	p := r.pending[seq]
+	if p == nil {
 		return
 	}
 	r.lats = append(r.lats, at.Sub(p.sent))
@@ -72,6 +107,7 @@ func (r *recorder) outstanding() int {
 		n += p.left
 		delete(r.pending, seq)
 	}
+	clear(r.byItem)
 	return n
 }
 
