@@ -35,6 +35,11 @@ type Config struct {
 	// directory is how tests check the error for a missing Postgres.
 	PGBinDir string
 
+	// ClientDir is the built browser client, served at /client/
+	// (--client-dir, TRIPLESYNC_CLIENT_DIR; see client.go). With Dev, the
+	// demo is served at / too.
+	ClientDir string
+
 	// Dev allows actions that have no permission rule, and schema changes
 	// from any session; the server says so in its log at start (--dev,
 	// TRIPLESYNC_DEV). Never in production.
@@ -148,6 +153,7 @@ func (m *Main) ParseFlags(args []string) error {
 	str(&c.DataDir, settingDataDir, DefaultDataDir)
 	str(&c.PGBinDir, settingPGBinDir, "")
 	str(&c.LogFormat, settingLogFormat, "text")
+	str(&c.ClientDir, settingClientDir, DefaultClientDir)
 	str(&c.InstanceID, settingInstanceID, "")
 	str(&c.RulesFile, settingRules, "")
 	str(&c.JWTPublicKeyFile, settingJWTKey, "")

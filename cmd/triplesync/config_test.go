@@ -17,21 +17,22 @@ func TestParseFlags(t *testing.T) {
 		args []string
 		want Config
 	}{
-		{"defaults", nil, nil, Config{Addr: DefaultAddr, DataDir: DefaultDataDir, LogFormat: "text"}},
+		{"defaults", nil, nil, Config{Addr: DefaultAddr, DataDir: DefaultDataDir, LogFormat: "text", ClientDir: DefaultClientDir}},
 		{"env", map[string]string{
 			"DATABASE_URL": "postgres://x/y", "TRIPLESYNC_ADDR": ":1", "TRIPLESYNC_DATA_DIR": "/d",
 			"TRIPLESYNC_PG_BIN_DIR": "/b", "TRIPLESYNC_DEV": "true", "TRIPLESYNC_LOG_FORMAT": "json",
 			"TRIPLESYNC_INSTANCE_ID": "i1", "TRIPLESYNC_RULES": "/r.json", "TRIPLESYNC_ADMIN_TOKEN": "adm",
 			"TRIPLESYNC_JWT_SECRET": "sec", "TRIPLESYNC_JWT_PUBLIC_KEY": "/k.pem", "TRIPLESYNC_JWT_ISSUER": "iss",
 			"TRIPLESYNC_JWT_AUDIENCE": "aud", "TRIPLESYNC_MAX_MESSAGE_BYTES": "2048", "TRIPLESYNC_MAX_QUERIES": "5",
-		}, nil, Config{DatabaseURL: "postgres://x/y", Addr: ":1", DataDir: "/d", PGBinDir: "/b", Dev: true, LogFormat: "json",
+			"TRIPLESYNC_CLIENT_DIR": "/c",
+		}, nil, Config{DatabaseURL: "postgres://x/y", Addr: ":1", DataDir: "/d", PGBinDir: "/b", Dev: true, LogFormat: "json", ClientDir: "/c",
 			InstanceID: "i1", RulesFile: "/r.json", AdminToken: "adm", JWTSecret: "sec", JWTPublicKeyFile: "/k.pem",
 			JWTIssuer: "iss", JWTAudience: "aud", MaxMessageBytes: 2048, MaxQueries: 5}},
-		{"flags", nil, []string{"--instance-id", "i2", "--rules", "r", "--max-queries", "7", "--max-message-bytes", "4096"},
+		{"flags", nil, []string{"--instance-id", "i2", "--rules", "r", "--max-queries", "7", "--max-message-bytes", "4096", "--client-dir", ""},
 			Config{Addr: DefaultAddr, DataDir: DefaultDataDir, LogFormat: "text", InstanceID: "i2", RulesFile: "r", MaxQueries: 7, MaxMessageBytes: 4096}},
 		{"flags win over env", map[string]string{"TRIPLESYNC_ADDR": ":1", "TRIPLESYNC_DEV": "true"},
 			[]string{"--addr", ":2", "--dev=false", "--database-url", "postgres://z", "--pg-bin-dir", "/p"},
-			Config{DatabaseURL: "postgres://z", Addr: ":2", DataDir: DefaultDataDir, PGBinDir: "/p", LogFormat: "text"}},
+			Config{DatabaseURL: "postgres://z", Addr: ":2", DataDir: DefaultDataDir, PGBinDir: "/p", LogFormat: "text", ClientDir: DefaultClientDir}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,6 +40,7 @@ type Main struct {
 	ln       net.Listener
 	cluster  *pgtest.Cluster // nil with DATABASE_URL
 	srv      *server.Server
+	front    *front // serves the browser client and the demo (client.go)
 	serveErr chan error // an error that ended serving, at most one
 }
 
@@ -94,7 +95,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.srv, err = server.New(server.Config{
 		DSN:        dsn,
-		Listener:   ln,
+		Listener:   m.serverListener(ln), // the front server owns ln (client.go)
 		InstanceID: c.InstanceID,
 		DataDir:    c.DataDir,
 		Session:    scfg,
@@ -108,6 +109,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.srv.Open(openCtx); err != nil {
 		return err
 	}
+	m.serveClient()
 	go func() {
 		if err := <-m.srv.Err(); err != nil {
 			m.serveErr <- err
@@ -217,6 +219,9 @@ func (m *Main) Err() <-chan error { return m.serveErr }
 // managed Postgres, waiting for each. It undoes a partial Run too.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
+	if err := m.closeClient(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	if m.srv != nil {
 		if err := m.srv.Close(ctx); err != nil {
 			errs = append(errs, err)
