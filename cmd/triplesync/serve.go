@@ -40,7 +40,7 @@ type Main struct {
 	ln       net.Listener
 	cluster  *pgtest.Cluster // nil with DATABASE_URL
 	srv      *server.Server
-	front    *front // serves the browser client and the demo (client.go)
+	front    *front     // serves the browser client and the demo (client.go)
 	serveErr chan error // an error that ended serving, at most one
 }
 
