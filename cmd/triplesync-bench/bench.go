@@ -33,6 +33,7 @@ type Main struct {
 	Rate      int           // sustained writes per second
 	Duration  time.Duration // of the sustained writes
 	Interval  time.Duration // between sustained rows
+	Drain     time.Duration // wait for the last deliveries after the sustained writes
 	BenchTime string        // -benchtime of the invalidator benchmark
 	Verbose   bool
 	childIdle bool
@@ -61,6 +62,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.IntVar(&m.Rate, "rate", 1000, "sustained writes per second")
 	fs.DurationVar(&m.Duration, "duration", 60*time.Second, "duration of the sustained writes")
 	fs.DurationVar(&m.Interval, "interval", 10*time.Second, "a sustained row every interval")
+	fs.DurationVar(&m.Drain, "drain", deliveryTimeout, "after the sustained writes, wait this long for the last deliveries")
 	fs.StringVar(&m.BenchTime, "benchtime", "", "-benchtime for BenchmarkInvalidate (default go test's; 3x with -quick)")
 	fs.BoolVar(&m.Verbose, "v", false, "log the server's and Postgres's events")
 	fs.BoolVar(&m.childIdle, "child-idle", false, "internal: open -idle sessions on -url, print ready, hold them until stdin closes")
@@ -390,7 +392,7 @@ func (m *Main) runSustained(ctx context.Context) error {
 	}
 	defer closeAll(clients)
 	m.printf("sustained: %d writes/s for %s under %d subscribers\n", m.Rate, m.Duration, m.Subs)
-	m.printf("%8s %10s %10s %8s %8s %8s %12s %10s %9s %5s\n", "t", "writes/s", "delivered", "p50", "p99", "max", "WAL lag B", "heap MiB", "sessions", "slow")
+	m.printf("%8s %10s %10s %8s %8s %8s %12s %10s %9s %5s %8s %10s %9s\n", "t", "writes/s", "delivered", "p50", "p99", "max", "WAL lag B", "heap MiB", "sessions", "slow", "runs/s", "unchanged", "frames/s")
 
 	wctx, cancel := context.WithTimeout(ctx, m.Duration)
 	defer cancel()
@@ -435,6 +437,7 @@ func (m *Main) runSustained(ctx context.Context) error {
 	var all []time.Duration
 	var heapMin, heapMax uint64
 	var serverErr error
+	lastStats := m.env.srv.Sessions().Stats()
 	tick := time.NewTicker(m.Interval)
 	last, lastN := start, int64(0)
 	report := func(now time.Time, drain bool) {
@@ -457,8 +460,11 @@ func (m *Main) runSustained(ctx context.Context) error {
 			t = "drained"
 		}
 		st := m.env.srv.Sessions().Stats()
-		m.printf("%8s %10.0f %10d %8s %8s %8s %12d %10s %9d %5d\n", t, float64(n-lastN)/now.Sub(last).Seconds(), len(lats),
-			ms(p[0]), ms(p[1]), ms(p[2]), lag, mib(s.HeapInuse), st.Sessions, st.SlowConsumers)
+		secs := now.Sub(last).Seconds()
+		m.printf("%8s %10.0f %10d %8s %8s %8s %12d %10s %9d %5d %8.0f %10d %9.0f\n", t, float64(n-lastN)/secs, len(lats),
+			ms(p[0]), ms(p[1]), ms(p[2]), lag, mib(s.HeapInuse), st.Sessions, st.SlowConsumers,
+			float64(st.Runs-lastStats.Runs)/secs, st.Unchanged-lastStats.Unchanged, float64(st.SentFrames-lastStats.SentFrames)/secs)
+		lastStats = st
 		select {
 		case err := <-m.env.srv.Err():
 			m.printf("SERVER STOPPED: %v\n", err)
@@ -482,7 +488,7 @@ loop:
 		return *e
 	}
 	// Let the last writes arrive, then count what never did.
-	deadline := time.Now().Add(deliveryTimeout)
+	deadline := time.Now().Add(m.Drain)
 	for time.Now().Before(deadline) {
 		rec.mu.Lock()
 		left := len(rec.pending)
@@ -493,11 +499,11 @@ loop:
 		time.Sleep(50 * time.Millisecond)
 	}
 	report(time.Now(), true)
+	writing := min(time.Since(start), m.Duration)
 	lost := rec.outstanding()
 	if serverErr != nil {
 		return fmt.Errorf("server stopped: %w", serverErr)
 	}
-	elapsed := time.Since(start)
 	p := percentiles(all, 50, 95, 99)
 	size := fmt.Sprintf("%d subscribers, %d tx/s asked, %s", m.Subs, m.Rate, m.Duration)
 	if lost > 0 {
@@ -507,7 +513,7 @@ loop:
 		size += fmt.Sprintf(", %d coalesced", rec.coalesced)
 	}
 	m.row("sustained writes, push latency", size, ms(p[0]), ms(p[1]), ms(p[2]),
-		fmt.Sprintf("%.0f tx/s achieved", float64(written.Load())/elapsed.Seconds()),
+		fmt.Sprintf("%.0f tx/s achieved", float64(written.Load())/writing.Seconds()),
 		fmt.Sprintf("heap %s–%s MiB (server+clients)", mib(heapMin), mib(heapMax)), "p50≤10 p99≤50, memory flat")
 	return nil
 }
