@@ -63,6 +63,9 @@ function subscribe() {
 subscribe();
 
 function render(list, fromCache) {
+  if (fromCache && performance.getEntriesByName("demo:first-cached").length === 0) {
+    performance.mark("demo:first-cached"); // bench-client reads it
+  }
   todos = list.slice().sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0) || (a.id < b.id ? -1 : 1));
   const ul = $("#todos");
   ul.replaceChildren(...todos.map(item));

@@ -73,6 +73,7 @@ type jsSub struct {
 }
 
 func open(optsJSON []byte, onStatus, onError js.Value) (any, error) {
+	mark("triplesync:open")
 	opts, err := ParseOptions(optsJSON)
 	if err != nil {
 		return nil, err
@@ -93,6 +94,7 @@ func open(optsJSON []byte, onStatus, onError js.Value) (any, error) {
 			st = nil
 		}
 	}
+	mark("triplesync:storage-open")
 	if st != nil {
 		cfg.Storage = st
 	}
@@ -103,6 +105,7 @@ func open(optsJSON []byte, onStatus, onError js.Value) (any, error) {
 	if err := client.Open(ctx); err != nil {
 		return nil, err
 	}
+	mark("triplesync:loaded")
 	c := &jsClient{client: client, storage: st, work: newQueue(), subs: map[int]*jsSub{}}
 	go c.work.run()
 	client.SubscribeStatus(func(s reactor.Status) { invoke(onStatus, string(AppendStatus(nil, s))) })
@@ -289,5 +292,12 @@ func (q *queue) run() {
 			}()
 			fn()
 		}()
+	}
+}
+
+// mark records a performance mark (the start-up figures read them).
+func mark(name string) {
+	if p := js.Global().Get("performance"); p.Type() == js.TypeObject {
+		_, _ = call(p, "mark", name)
 	}
 }

@@ -50,9 +50,10 @@ type Factory interface {
 // DB is an open database: object stores of byte values under string keys.
 // Its methods may be called from several goroutines at once.
 type DB interface {
-	// GetAll returns every record of store in key order. Errors are
-	// *[DBError]; they wrap [ErrDBClosed] once the connection is gone.
-	GetAll(ctx context.Context, store string) ([]Record, error)
+	// ReadAll returns every record of each of stores, in key order, read
+	// in one transaction (one round trip, and a consistent view). Errors
+	// are *[DBError]; they wrap [ErrDBClosed] once the connection is gone.
+	ReadAll(ctx context.Context, stores []string) ([][]Record, error)
 	// Write applies puts in order in one transaction over the stores they
 	// name, and returns once it has completed: all of them or, on error,
 	// none. Errors are *[DBError], wrapping [ErrQuotaExceeded] when the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall/js"
 )
@@ -280,55 +281,63 @@ func (d *idb) transaction(ctx context.Context, op string, stores []string, mode 
 	}
 }
 
-// GetAll reads keys and values with getAllKeys and getAll in one
-// readonly transaction, and waits for both requests' success events, not
-// for the transaction's complete event: Chromium delivers large values
+// ReadAll reads keys and values with getAllKeys and getAll per store in
+// one readonly transaction, and waits for every request's success event,
+// not for the transaction's complete event: Chromium delivers large values
 // (stored as blobs) to their request after it may already have reported
 // the transaction complete.
-func (d *idb) GetAll(ctx context.Context, store string) ([]Record, error) {
-	fail := func(err error) error { return &DBError{DB: d.name, Op: "read", Store: store, Err: err} }
+func (d *idb) ReadAll(ctx context.Context, stores []string) ([][]Record, error) {
+	where := strings.Join(stores, ",")
+	fail := func(err error) error { return &DBError{DB: d.name, Op: "read", Store: where, Err: err} }
 	if err := ctx.Err(); err != nil {
 		return nil, fail(err)
 	}
 	if d.closed.Load() {
-		return nil, d.closedError("read", store)
+		return nil, d.closedError("read", where)
 	}
-	tx, err := call(d.db, "transaction", store, "readonly")
+	names := make([]any, len(stores))
+	for i, s := range stores {
+		names[i] = s
+	}
+	tx, err := call(d.db, "transaction", names, "readonly")
 	if err != nil {
 		return nil, fail(err)
 	}
-	os, err := call(tx, "objectStore", store)
-	if err != nil {
-		return nil, fail(err)
-	}
-	done := make(chan error, 3)
+	done := make(chan error, 2*len(stores)+1)
 	var h handlers
 	defer func() { h.release() }()
-	var reqs [2]js.Value
-	for i, method := range []string{"getAllKeys", "getAll"} {
-		req, err := call(os, method)
+	reqs := make([][2]js.Value, len(stores))
+	for i, store := range stores {
+		os, err := call(tx, "objectStore", store)
 		if err != nil {
 			_, _ = call(tx, "abort")
 			return nil, fail(err)
 		}
-		reqs[i] = req
-		req.Set("onsuccess", h.add(func(js.Value, []js.Value) any {
-			done <- nil
-			return nil
-		}))
-		req.Set("onerror", h.add(func(_ js.Value, args []js.Value) any {
-			e, _ := get(req, "error")
-			done <- &DBError{DB: d.name, Op: "read", Store: store, Name: jsErrorName(e), Err: jsError(e)}
-			arg(args, 0).Call("preventDefault")
-			return nil
-		}))
+		for j, method := range []string{"getAllKeys", "getAll"} {
+			req, err := call(os, method)
+			if err != nil {
+				_, _ = call(tx, "abort")
+				return nil, fail(err)
+			}
+			reqs[i][j] = req
+			req.Set("onsuccess", h.add(func(js.Value, []js.Value) any {
+				done <- nil
+				return nil
+			}))
+			req.Set("onerror", h.add(func(_ js.Value, args []js.Value) any {
+				e, _ := get(req, "error")
+				done <- &DBError{DB: d.name, Op: "read", Store: store, Name: jsErrorName(e), Err: jsError(e)}
+				arg(args, 0).Call("preventDefault")
+				return nil
+			}))
+		}
 	}
 	tx.Set("onabort", h.add(func(js.Value, []js.Value) any {
 		e, _ := get(tx, "error")
-		done <- &DBError{DB: d.name, Op: "read", Store: store, Name: jsErrorName(e), Err: jsError(e)}
+		done <- &DBError{DB: d.name, Op: "read", Store: where, Name: jsErrorName(e), Err: jsError(e)}
 		return nil
 	}))
-	for range 2 {
+	for range 2 * len(stores) {
 		select {
 		case err := <-done:
 			if err != nil {
@@ -340,25 +349,29 @@ func (d *idb) GetAll(ctx context.Context, store string) ([]Record, error) {
 			return nil, fail(ctx.Err())
 		}
 	}
-	keys, err := get(reqs[0], "result")
-	if err != nil {
-		return nil, fail(err)
-	}
-	vals, err := get(reqs[1], "result")
-	if err != nil {
-		return nil, fail(err)
-	}
-	n := keys.Length()
-	if vals.Length() != n {
-		return nil, fail(fmt.Errorf("%d keys but %d values", n, vals.Length()))
-	}
-	out := make([]Record, 0, n)
-	for i := range n {
-		k := keys.Index(i)
-		if k.Type() != js.TypeString {
-			continue // not ours
+	out := make([][]Record, len(stores))
+	for i := range stores {
+		keys, err := get(reqs[i][0], "result")
+		if err != nil {
+			return nil, fail(err)
 		}
-		out = append(out, Record{Key: k.String(), Value: bytesFromJS(vals.Index(i))})
+		vals, err := get(reqs[i][1], "result")
+		if err != nil {
+			return nil, fail(err)
+		}
+		n := keys.Length()
+		if vals.Length() != n {
+			return nil, fail(fmt.Errorf("%s: %d keys but %d values", stores[i], n, vals.Length()))
+		}
+		recs := make([]Record, 0, n)
+		for k := range n {
+			key := keys.Index(k)
+			if key.Type() != js.TypeString {
+				continue // not ours
+			}
+			recs = append(recs, Record{Key: key.String(), Value: bytesFromJS(vals.Index(k))})
+		}
+		out[i] = recs
 	}
 	return out, nil
 }

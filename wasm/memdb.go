@@ -176,20 +176,24 @@ func (db *memDB) data(op, store string) (*memData, error) {
 	return d, nil
 }
 
-func (db *memDB) GetAll(ctx context.Context, store string) ([]Record, error) {
+func (db *memDB) ReadAll(ctx context.Context, stores []string) ([][]Record, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, &DBError{DB: db.name, Op: "read", Store: store, Err: err}
+		return nil, &DBError{DB: db.name, Op: "read", Err: err}
 	}
 	db.f.mu.Lock()
 	defer db.f.mu.Unlock()
-	d, err := db.data("read", store)
-	if err != nil {
-		return nil, err
-	}
-	m := d.stores[store]
-	out := make([]Record, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, Record{Key: k, Value: slices.Clone(m[k])})
+	out := make([][]Record, len(stores))
+	for i, store := range stores {
+		d, err := db.data("read", store)
+		if err != nil {
+			return nil, err
+		}
+		m := d.stores[store]
+		recs := make([]Record, 0, len(m))
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			recs = append(recs, Record{Key: k, Value: slices.Clone(m[k])})
+		}
+		out[i] = recs
 	}
 	return out, nil
 }

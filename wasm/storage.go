@@ -178,11 +178,11 @@ func (s *Storage) drop(db DB) {
 // marker, in one transaction, after which the old database is deleted.
 // A migration cut short (a closed tab) leaves no marker and runs again.
 func (s *Storage) prepare(ctx context.Context, db DB) error {
-	meta, err := db.GetAll(ctx, storeMeta)
+	recs, err := db.ReadAll(ctx, []string{storeMeta})
 	if err != nil {
 		return err
 	}
-	if slices.ContainsFunc(meta, func(r Record) bool { return r.Key == metaFormat }) {
+	if slices.ContainsFunc(recs[0], func(r Record) bool { return r.Key == metaFormat }) {
 		return nil
 	}
 	marker, err := json.Marshal(map[string]int{"format": s.cfg.Format})
@@ -229,14 +229,15 @@ func readOld(ctx context.Context, f Factory, name string) ([]Put, error) {
 		return nil, err
 	}
 	defer db.Close()
+	stores := []string{storeSettings, storeQueries, storeMutations}
+	all, err := db.ReadAll(ctx, stores)
+	if err != nil {
+		return nil, err
+	}
 	var puts []Put
-	for _, st := range []string{storeSettings, storeQueries, storeMutations} {
-		recs, err := db.GetAll(ctx, st)
-		if err != nil {
-			return nil, err
-		}
+	for i, recs := range all {
 		for _, r := range recs {
-			puts = append(puts, Put{Store: st, Key: r.Key, Value: r.Value})
+			puts = append(puts, Put{Store: stores[i], Key: r.Key, Value: r.Value})
 		}
 	}
 	return puts, nil
@@ -265,21 +266,16 @@ func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var settings, queries, mutations []Record
+	var all [][]Record
 	err := s.retry(ctx, func(db DB) error {
 		var err error
-		if settings, err = db.GetAll(ctx, storeSettings); err != nil {
-			return err
-		}
-		if queries, err = db.GetAll(ctx, storeQueries); err != nil {
-			return err
-		}
-		mutations, err = db.GetAll(ctx, storeMutations)
+		all, err = db.ReadAll(ctx, []string{storeSettings, storeQueries, storeMutations})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	settings, queries, mutations := all[0], all[1], all[2]
 	st := &reactor.State{Settings: make(map[string][]byte, len(settings))}
 	for _, r := range settings {
 		st.Settings[r.Key] = r.Value
