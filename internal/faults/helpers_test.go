@@ -224,6 +224,7 @@ type client struct {
 	tb   testing.TB
 	name string
 	url  func() string // the server to (re)connect to
+	q    string        // the live query; itemsQuery by default
 
 	mu        sync.Mutex
 	set       map[store.TripleKey]bool
@@ -240,7 +241,7 @@ type client struct {
 }
 
 func newClient(tb testing.TB, name string, url func() string) *client {
-	c := &client{tb: tb, name: name, url: url, set: map[store.TripleKey]bool{}, done: make(chan struct{}), stop: make(chan struct{})}
+	c := &client{tb: tb, name: name, url: url, q: itemsQuery, set: map[store.TripleKey]bool{}, done: make(chan struct{}), stop: make(chan struct{})}
 	tb.Cleanup(c.Close)
 	return c
 }
@@ -334,7 +335,7 @@ func (c *client) session(ws *websocket.Conn) {
 	if send(&wire.Init{ClientEventID: "init"}) != nil {
 		return
 	}
-	if send(&wire.AddQuery{ClientEventID: "aq", QueryID: "q", Q: json.RawMessage(itemsQuery)}) != nil {
+	if send(&wire.AddQuery{ClientEventID: "aq", QueryID: "q", Q: json.RawMessage(c.q)}) != nil {
 		return
 	}
 	for {
