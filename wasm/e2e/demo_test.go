@@ -55,14 +55,18 @@ func click(p *browsertest.Page, sel string) {
 func ptr[T any](v T) *T { return &v }
 
 // TestDemoLiveAcrossBrowsers: two browsers (two profiles, so two
-// IndexedDBs) on the demo see each other's adds, toggles and deletes live,
-// starting from a fresh database.
+// IndexedDBs) and a second tab of the first (sharing its IndexedDB) on the
+// demo see each other's adds, toggles and deletes live, starting from a
+// fresh database.
 func TestDemoLiveAcrossBrowsers(t *testing.T) {
 	e := newEnv(t)
-	a := browsertest.Start(t, "").Tab()
+	ba := browsertest.Start(t, "")
+	a := ba.Tab()
 	b := browsertest.Start(t, "").Tab()
 	openDemo(a, e.URL())
 	openDemo(b, e.URL())
+	a2 := ba.NewTab(t)
+	openDemo(a2, e.URL())
 
 	addTodo(a, "milk")
 	a.Wait(hasTodo("milk", ptr(false)), listState)
@@ -77,6 +81,13 @@ func TestDemoLiveAcrossBrowsers(t *testing.T) {
 	click(a, `li[data-title="bread"] button.delete`)
 	b.Wait(`!(`+hasTodo("bread", nil)+`)`, listState)
 	b.Wait(hasTodo("milk", ptr(true)), listState)
+	a2.Wait(hasTodo("milk", ptr(true))+` && !(`+hasTodo("bread", nil)+`)`, listState)
+
+	addTodo(a2, "eggs")
+	a.Wait(hasTodo("eggs", nil), listState)
+	b.Wait(hasTodo("eggs", nil), listState)
+	click(b, `li[data-title="eggs"] button.delete`)
+	a2.Wait(`!(`+hasTodo("eggs", nil)+`)`, listState)
 
 	// Postgres holds what both pages show.
 	titles := todoTitles(t, e)
