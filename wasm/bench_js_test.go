@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/triplesync/triplesync/reactor"
+	"github.com/triplesync/triplesync/wasm"
 )
 
 // BenchmarkIndexedDBMutations writes pending mutations to IndexedDB as the
@@ -34,6 +35,32 @@ func BenchmarkIndexedDBMutations(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(seq)/time.Since(start).Seconds(), "mutations/s")
+		})
+	}
+}
+
+// BenchmarkIndexedDBDurability compares one-record write transactions with
+// strict durability (what pending mutations get: the transaction completes
+// once flushed to disk) and relaxed (caches).
+func BenchmarkIndexedDBDurability(b *testing.B) {
+	ctx := context.Background()
+	f := mustIndexedDB(b)
+	for _, d := range []wasm.Durability{wasm.Strict, wasm.Relaxed} {
+		b.Run(string(d), func(b *testing.B) {
+			db, _, err := f.Open(ctx, wasm.DBName(freshApp("dur"), 1), []string{"mutations"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			val := []byte(`{"v":1,"id":"m","seq":1,"steps":[],"created":1}`)
+			n := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				n++
+				if err := db.Write(ctx, []wasm.Put{{Store: "mutations", Key: fmt.Sprint(n), Value: val}}, d); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }
