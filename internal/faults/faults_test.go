@@ -123,12 +123,6 @@ func TestPostgresRestart(t *testing.T) {
 // TestPostgresRestartInProcess: like TestPostgresRestart, but the server
 // must survive the restart by itself.
 func TestPostgresRestartInProcess(t *testing.T) {
-	if os.Getenv("TRIPLESYNC_KNOWN_BUGS") != "1" {
-		t.Skip("known bug (issue 9 report): internal/server's WAL Handle returns the visibility check's error " +
-			"(SELECT pg_current_snapshot() on a pool connection Postgres terminated, SQLSTATE 57P01), and a Handle " +
-			"error stops the WAL reader for good, so a Postgres restart leaves the server without refreshes until " +
-			"it is restarted; run with TRIPLESYNC_KNOWN_BUGS=1")
-	}
 	db := pgtest.New(t)
 	if db.Cluster == nil {
 		t.Skip("TEST_DATABASE_URL names the server: cannot restart it")
