@@ -36,7 +36,7 @@ func (ss snapshotSource) Scan(scans []Scan) ([][]store.Triple, error) {
 		case s.Limit > 0:
 			c.out = make([]store.Triple, 0, min(s.Limit, 1024))
 		case s.Index == EAV && s.A.IsZero():
-			c.out = make([]store.Triple, 0, 4*n)
+			c.out = make([]store.Triple, 0, min(n, 64)*4) // perEntity sizes it as it goes
 		case n > 0:
 			c.out = make([]store.Triple, 0, n)
 		case len(s.V) > 0:
@@ -188,6 +188,11 @@ func (ss snapshotSource) perEntity(c *collector) {
 		e := es[k]
 		if s.Desc {
 			e = es[len(es)-1-k]
+		}
+		if k > 0 && cap(c.out)-len(c.out) < 16 && s.Limit == 0 {
+			// Size the answer from the triples per entity so far, rather
+			// than doubling past it.
+			c.out = slices.Grow(c.out, len(c.out)*(len(es)-k)/k+16)
 		}
 		if !s.Desc {
 			ss.s.ScanEntity(e, s.A, add)
