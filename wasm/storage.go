@@ -337,18 +337,25 @@ func (s *Storage) Write(ctx context.Context, b *reactor.Batch) error {
 	if err != nil {
 		return err
 	}
+	writeMuts := func() error { return s.retry(ctx, func(db DB) error { return db.Write(ctx, muts, Strict) }) }
+	writeCaches := func() error { return s.retry(ctx, func(db DB) error { return db.Write(ctx, caches, Relaxed) }) }
+	switch {
+	case len(muts) == 0 && len(caches) == 0:
+		return nil
+	case len(caches) == 0:
+		return writeMuts()
+	case len(muts) == 0:
+		return writeCaches()
+	}
+	// Both: the two transactions run at once (they touch different stores).
 	var wg sync.WaitGroup
-	var errMuts, errCaches error
-	if len(muts) > 0 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errMuts = s.retry(ctx, func(db DB) error { return db.Write(ctx, muts, Strict) })
-		}()
-	}
-	if len(caches) > 0 {
-		errCaches = s.retry(ctx, func(db DB) error { return db.Write(ctx, caches, Relaxed) })
-	}
+	var errMuts error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errMuts = writeMuts()
+	}()
+	errCaches := writeCaches()
 	wg.Wait()
 	return errors.Join(errMuts, errCaches)
 }
