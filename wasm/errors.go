@@ -23,6 +23,11 @@ var (
 	// ErrClosed is returned by a [Storage] used after Close.
 	ErrClosed = errors.New("wasm: storage closed")
 
+	// ErrConnClosed is returned by reads and writes on a closed browser
+	// WebSocket connection; the close code and reason are in the
+	// *[CloseError] that wraps it when the server or the network closed it.
+	ErrConnClosed = errors.New("wasm: websocket closed")
+
 	// ErrBadOp is wrapped by [DecodeOps] errors: a transaction op that is
 	// not an object of the documented shape.
 	ErrBadOp = errors.New("wasm: malformed transaction op")
@@ -69,3 +74,21 @@ func domError(name, message string) error {
 	}
 	return fmt.Errorf("%s: %s", name, message)
 }
+
+// CloseError is why the browser's WebSocket closed: its close event's code
+// and reason (1006 for a connection lost or never established).
+type CloseError struct {
+	Code   int
+	Reason string
+}
+
+// Error implements error.
+func (e *CloseError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("wasm: websocket closed: %d %s", e.Code, e.Reason)
+	}
+	return fmt.Sprintf("wasm: websocket closed: %d", e.Code)
+}
+
+// Unwrap returns [ErrConnClosed].
+func (e *CloseError) Unwrap() error { return ErrConnClosed }

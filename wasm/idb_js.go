@@ -19,7 +19,10 @@ type IndexedDB struct {
 	idb js.Value
 }
 
-var _ Factory = (*IndexedDB)(nil)
+var (
+	_ Factory = (*IndexedDB)(nil)
+	_ DB      = (*idb)(nil)
+)
 
 // NewIndexedDB returns the browser's IndexedDB, or [ErrNoIndexedDB].
 func NewIndexedDB() (*IndexedDB, error) {

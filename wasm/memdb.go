@@ -38,7 +38,10 @@ type memData struct {
 	stores map[string]map[string][]byte
 }
 
-var _ Factory = (*MemFactory)(nil)
+var (
+	_ Factory = (*MemFactory)(nil)
+	_ DB      = (*memDB)(nil)
+)
 
 // NewMemFactory returns a MemFactory without databases.
 func NewMemFactory() *MemFactory {

@@ -4,36 +4,12 @@ package wasm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"syscall/js"
 
 	"github.com/triplesync/triplesync/reactor"
 )
-
-// ErrConnClosed is returned by reads and writes on a closed [WebSocket]
-// connection; the close code and reason are in the *[CloseError] that
-// wraps it when the server or the network closed it.
-var ErrConnClosed = errors.New("wasm: websocket closed")
-
-// CloseError is why the browser's WebSocket closed: its close event's code
-// and reason (1006 for a connection lost or never established).
-type CloseError struct {
-	Code   int
-	Reason string
-}
-
-// Error implements error.
-func (e *CloseError) Error() string {
-	if e.Reason != "" {
-		return fmt.Sprintf("wasm: websocket closed: %d %s", e.Code, e.Reason)
-	}
-	return fmt.Sprintf("wasm: websocket closed: %d", e.Code)
-}
-
-// Unwrap returns [ErrConnClosed].
-func (e *CloseError) Unwrap() error { return ErrConnClosed }
 
 // WebSocket is the browser's [reactor.Transport]: the JS WebSocket through
 // syscall/js. It is much smaller in the wasm binary than a Go WebSocket
@@ -43,7 +19,10 @@ type WebSocket struct {
 	URL string
 }
 
-var _ reactor.Transport = (*WebSocket)(nil)
+var (
+	_ reactor.Transport = (*WebSocket)(nil)
+	_ reactor.Conn      = (*wsConn)(nil)
+)
 
 // Dial implements [reactor.Transport]: it opens a WebSocket and waits for
 // its open event, or its close event (the server is unreachable), or ctx.
