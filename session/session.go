@@ -427,6 +427,15 @@ func (s *session) refresh() {
 		}
 	}
 	s.scheduleRetry()
+	if len(s.retry) > 0 {
+		// A query whose re-run failed still shows its old result, which may
+		// lack writes up to processed. The client applies a refresh-ok's
+		// processed-tx-id to every query it holds and would drop those
+		// writes' pending mutations, so the write would vanish from that
+		// query until the retry succeeds. Hold the watermark back until no
+		// run is failing; the results pushed now are only fresher than it.
+		processed = s.sentTx
+	}
 
 	var attrsOut []store.Attr
 	if attrs != s.sentAttrs {
