@@ -47,13 +47,16 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 //
 // Beginning the transaction costs one round trip, which also reads which
 // attributes are indexed and which are links (the scans' SQL depends on
-// it) and sets two planner switches for the transaction. Sequential scans
-// are off: every scan has an index made for it (see the package comment),
-// and the planner's default costs otherwise prefer reading the whole
-// triples table once a set of entities passes a few percent of it, which
-// measured six times slower than the primary key. Parallel query is off: a
-// page of a live query is a few index scans, better run alone than with
-// workers started for every subscriber.
+// it) and sets three planner switches for the transaction. Sequential
+// scans are off: every scan has an index made for it (see the package
+// comment), and the planner's default costs otherwise prefer reading the
+// whole triples table once a set of entities passes a few percent of it,
+// which measured six times slower than the primary key. Parallel query is
+// off: a page of a live query is a few index scans, better run alone than
+// with workers started for every subscriber. JIT is off: it compiles any
+// plan whose cost passes a threshold (a disabled sequential scan of a
+// seven-row table does), which cost 40 to 160 ms for queries that run in
+// microseconds.
 //
 // Read returns fn's error as it is, or the error of beginning the
 // transaction.
@@ -74,6 +77,7 @@ func (db *DB) read(ctx context.Context, fn func(src query.Source) error) (trips 
 	b.Queue("begin isolation level repeatable read read only")
 	b.Queue("set local max_parallel_workers_per_gather = 0")
 	b.Queue("set local enable_seqscan = off")
+	b.Queue("set local jit = off")
 	b.Queue(selectAttrKinds).Query(src.collectAttrKinds)
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return 0, fmt.Errorf("read: begin: %w", err)

@@ -191,6 +191,9 @@ func (w *work) fetch(ctx context.Context, n *needs, first bool) (dup store.TxID,
 	b := &pgx.Batch{}
 	if first {
 		b.Queue("begin") // READ COMMITTED: see Transact
+		// JIT would compile the plans of large loads (an update-attr's
+		// triples) for longer than they run.
+		b.Queue("set local jit = off")
 		if id := w.req.MutationID; id != "" {
 			k1, k2 := lockArgs([]lockKey{mutationLock(id)})
 			b.Queue(lockAll, k1, k2)
