@@ -491,3 +491,44 @@ func TestApplyReloadsAttrs(t *testing.T) {
 	assert.Len(t, r.Attrs, len(todoAttrs)+1, "a schema change pushes the registry")
 	assert.Equal(t, store.TxID(9), r.ProcessedTxID)
 }
+
+// TestRetryHoldsProcessed: while one of a session's queries cannot be
+// re-run, a refresh-ok must not advance processed-tx-id past the session's
+// own write: the client applies the watermark to every query it holds and
+// would drop the write's pending mutation from the query still showing its
+// old result.
+func TestRetryHoldsProcessed(t *testing.T) {
+	ts := mustOpenServer(t, devConfig(t), newFakeBackend(t, todoAttrs...))
+	c, _ := dialInit(t, ts.url, "")
+	c.addQuery("all", `{"todos":{}}`)
+	c.addQuery("milk", `{"todos":{"$":{"where":{"title":"milk"}}}}`)
+	failures := 1
+	ts.backend.mu.Lock()
+	ts.backend.ReadFn = func(ctx context.Context, fn func(src query.Source) error) error {
+		ts.backend.mu.Lock()
+		snap := ts.backend.snap
+		fail := failures > 0
+		failures--
+		ts.backend.mu.Unlock()
+		if fail {
+			return errors.New("connection refused")
+		}
+		return fn(query.SnapshotSource(snap))
+	}
+	ts.backend.mu.Unlock()
+	ok := c.transact("m1", todoSteps(1, "milk", alice))
+
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		r := expect[*wire.RefreshOK](c)
+		for _, comp := range r.Computations {
+			seen[comp.QueryID] = true
+		}
+		if len(seen) < 2 {
+			assert.Less(t, r.ProcessedTxID, ok.TxID,
+				"a refresh-ok sent while a query's re-run failed claims tx %d processed", r.ProcessedTxID)
+		} else {
+			assert.GreaterOrEqual(t, r.ProcessedTxID, ok.TxID, "once every query is refreshed the watermark covers the write")
+		}
+	}
+}
