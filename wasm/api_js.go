@@ -206,8 +206,7 @@ func (c *jsClient) unsubscribe(id int) {
 
 func (c *jsClient) transact(opsJSON string, onSettled js.Value) js.Value {
 	var resolve, reject js.Value
-	var executor js.Func
-	executor = js.FuncOf(func(_ js.Value, args []js.Value) any {
+	executor := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		resolve, reject = args[0], args[1]
 		return nil
 	})

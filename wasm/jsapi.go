@@ -52,7 +52,7 @@ func ParseOptions(data []byte) (Options, error) {
 	case o.URL == "":
 		return o, errors.New("wasm: options: url is required")
 	case !strings.HasPrefix(o.URL, "ws://") && !strings.HasPrefix(o.URL, "wss://"):
-		return o, fmt.Errorf("wasm: options: url %q: want ws: or wss:", o.URL)
+		return o, fmt.Errorf("wasm: options: url %q: want a ws or wss URL", o.URL)
 	case o.Storage != "indexeddb" && o.Storage != "memory":
 		return o, fmt.Errorf("wasm: options: storage %q: want indexeddb or memory", o.Storage)
 	case o.MinBackoffMs < 0 || o.MaxBackoffMs < 0:

@@ -1,3 +1,5 @@
+//go:build !(js && wasm)
+
 // Package browsertest starts headless Chromium for tests, through
 // chromedp, with the flags this project's machines need (PLATFORM.md):
 // no sandbox (tests run as root), no GPU, no background networking, a
