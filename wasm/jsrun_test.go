@@ -147,6 +147,11 @@ const jsHarness = `<!doctype html>
 <script>
 window.__out = [];
 console.log = (...a) => window.__out.push(a.join(" "));
+// An exception escaping Go's event handlers kills the Go program without
+// an exit: end the run instead of waiting for the timeout.
+const died = (what) => { window.__out.push("harness: uncaught " + what); if (window.__exit === undefined) window.__exit = 3; };
+window.addEventListener("error", (e) => died(e.message));
+window.addEventListener("unhandledrejection", (e) => died(String(e.reason)));
 (async () => {
   const go = new Go();
   go.argv = ["wasm.test", ...JSON.parse(new URLSearchParams(location.search).get("args"))];
