@@ -401,6 +401,7 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 		parent := ev.states[l.Parent.Index]
 		var pages []*Page
 		var ms []linkedMatch
+		var all []Cursor // reused: page keeps no reference to it
 		for _, p := range parents {
 			ms = ms[:0]
 			ts := linked[p]
@@ -411,9 +412,9 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 			}
 			slices.SortFunc(ms, func(a, b linkedMatch) int { return comparePos(a.pos, b.pos, l.Order.Desc) })
 			ms = slices.CompactFunc(ms, func(a, b linkedMatch) bool { return a.pos.E == b.pos.E })
-			all := make([]Cursor, len(ms))
-			for i, m := range ms {
-				all[i] = m.pos
+			all = all[:0]
+			for _, m := range ms {
+				all = append(all, m.pos)
 			}
 			c := cutWindow(len(all), func(i int) Cursor { return all[i] }, &l.Page, l.Order.Desc)
 			page := ev.page(ls, all, c, func(i int) { ev.add(ms[i].link) })

@@ -221,6 +221,9 @@ func (ss snapshotSource) refs(c *collector) {
 		if s.Desc {
 			v = s.V[len(s.V)-1-k]
 		}
+		if k > 0 && cap(c.out)-len(c.out) < 16 && s.Limit == 0 {
+			c.out = slices.Grow(c.out, len(c.out)*(len(s.V)-k)/k+16) // as in perEntity
+		}
 		target, ok := v.AsEntityID()
 		if !ok || store.Ref(target) != v {
 			continue
