@@ -98,8 +98,8 @@ func (v *visibility) wait(ctx context.Context, pool *pgxpool.Pool, xid uint32) e
 	}
 	delay := 50 * time.Microsecond
 	for {
-		text, err := currentSnapshot(ctx, pool)
-		if err != nil {
+		var text string
+		if err := pool.QueryRow(ctx, "SELECT pg_current_snapshot()::text").Scan(&text); err != nil {
 			return fmt.Errorf("check visibility of xid %d: %w", xid, err)
 		}
 		snap, err := parseSnapshot(text)
@@ -120,32 +120,5 @@ func (v *visibility) wait(ctx context.Context, pool *pgxpool.Pool, xid uint32) e
 			return ctx.Err()
 		}
 		delay = min(2*delay, 10*time.Millisecond)
-	}
-}
-
-// currentSnapshot reads pg_current_snapshot(), retrying while ctx lasts: a
-// Postgres restart terminates the pool's connections under the WAL reader,
-// and an error here would stop the reader for good (found by
-// internal/faults' Postgres-restart case). The pool reconnects on its own
-// once Postgres is back; only ctx ends the wait.
-func currentSnapshot(ctx context.Context, pool *pgxpool.Pool) (string, error) {
-	backoff := 10 * time.Millisecond
-	for {
-		var text string
-		err := pool.QueryRow(ctx, "SELECT pg_current_snapshot()::text").Scan(&text)
-		if err == nil {
-			return text, nil
-		}
-		if ctx.Err() != nil {
-			return "", err
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return "", err
-		}
-		backoff = min(2*backoff, time.Second)
 	}
 }
