@@ -14,13 +14,14 @@ import (
 
 // apiScript exercises the JS API end to end and returns what it saw.
 const apiScript = `(async () => {
-  const { init, tx, id, TriplesyncError } = await import("/client/triplesync.js");
+  const { init, tx, id, lookup, TriplesyncError } = await import("/client/triplesync.js");
   const db = init({ url: %q, appId: "api", createMissingAttrs: true, storage: "memory" });
   const statuses = [];
   db.onStatus((s) => statuses.push(s.state));
   await db.ready;
   const out = {};
   const t1 = id(), u = id();
+  out.ops = JSON.stringify(tx.todos["T"].update({ a: 1 }, { upsert: false }).merge({ m: { k: null } }).link({ owner: ["U", lookup("email", "a@b.c")] }).delete().ops);
   out.uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(t1);
 
   // On a fresh database the server refuses a query of a namespace nobody
@@ -86,6 +87,11 @@ func TestJSAPI(t *testing.T) {
 	got := browsertest.MustEval[map[string]any](p, fmt.Sprintf(apiScript, e.WS()))
 	require.NotNil(t, got)
 	assert.Equal(t, true, got["uuid"], "id() is a UUID v4")
+	assert.JSONEq(t, `[
+		{"action":"update","namespace":"todos","id":"T","args":{"a":1},"mode":"update"},
+		{"action":"merge","namespace":"todos","id":"T","args":{"m":{"k":null}}},
+		{"action":"link","namespace":"todos","id":"T","args":{"owner":["U","lookup__email__\"a@b.c\""]}},
+		{"action":"delete","namespace":"todos","id":"T"}]`, got["ops"].(string), "the tx builder's ops")
 	assert.Equal(t, true, got["mutationId"])
 	assert.Greater(t, got["txId"], 0.0)
 	assert.Equal(t, false, got["fromCache"])
