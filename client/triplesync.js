@@ -257,7 +257,14 @@ export function init(opts) {
 
 /** A fresh entity id: a random UUID v4. */
 export function id() {
-  return crypto.randomUUID();
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  // randomUUID exists only in secure contexts (https, localhost): a page on
+  // http://<LAN address> gets the same from getRandomValues.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /** Addresses an entity by a unique attribute's value instead of its id: tx.users[lookup("email", "a@b.c")]. */

@@ -22,7 +22,11 @@ const apiScript = `(async () => {
   const out = {};
   const t1 = id(), u = id();
   out.ops = JSON.stringify(tx.todos["T"].update({ a: 1 }, { upsert: false }).merge({ m: { k: null } }).link({ owner: ["U", lookup("email", "a@b.c")] }).delete().ops);
-  out.uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(t1);
+  const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  out.uuid = v4.test(t1);
+  crypto.randomUUID = undefined; // as in an insecure context
+  out.uuidFallback = v4.test(id()) && id() !== id();
+  delete crypto.randomUUID;
 
   // On a fresh database the server refuses a query of a namespace nobody
   // has written yet.
@@ -87,6 +91,7 @@ func TestJSAPI(t *testing.T) {
 	got := browsertest.MustEval[map[string]any](p, fmt.Sprintf(apiScript, e.WS()))
 	require.NotNil(t, got)
 	assert.Equal(t, true, got["uuid"], "id() is a UUID v4")
+	assert.Equal(t, true, got["uuidFallback"], "id() without crypto.randomUUID")
 	assert.JSONEq(t, `[
 		{"action":"update","namespace":"todos","id":"T","args":{"a":1},"mode":"update"},
 		{"action":"merge","namespace":"todos","id":"T","args":{"m":{"k":null}}},
