@@ -177,7 +177,8 @@ func (c *Conn) ReadFrame(ctx context.Context) ([]byte, error) {
 }
 
 // WriteFrame implements [reactor.Conn]: one text frame, within
-// WriteTimeout and ctx.
+// WriteTimeout and ctx. Cancelling ctx during the write ends the
+// connection: a frame cut short leaves the stream unusable anyway.
 func (c *Conn) WriteFrame(ctx context.Context, frame []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -186,8 +187,15 @@ func (c *Conn) WriteFrame(ctx context.Context, frame []byte) error {
 		return ErrClosed
 	default:
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// gorilla's SetWriteDeadline is a plain field store read by the write
+	// itself, so it may only be called here, never from another goroutine;
+	// cancellation reaches a blocked write through the socket, whose
+	// deadlines and Close are safe from any goroutine.
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.write))
-	stop := context.AfterFunc(ctx, func() { _ = c.ws.SetWriteDeadline(time.Now()) })
+	stop := context.AfterFunc(ctx, func() { _ = c.ws.NetConn().Close() })
 	defer stop()
 	if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
 		if ctx.Err() != nil {

@@ -143,6 +143,40 @@ func TestCloseAndCancelEndReads(t *testing.T) {
 	assert.ErrorIs(t, <-done, context.Canceled)
 }
 
+// A write blocked on a peer that reads nothing returns when its context is
+// cancelled, and the connection is then done with. Run under -race this
+// also checks that cancellation touches nothing the write is using (it
+// once reset gorilla's write deadline from another goroutine).
+func TestCancelEndsBlockedWrite(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	d := &wsconn.Dialer{URL: server(t, func(*websocket.Conn) { <-release })}
+	c, err := d.Dial(t.Context())
+	require.NoError(t, err)
+	defer c.Close()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	frame := []byte(strings.Repeat("z", 1<<20))
+	done := make(chan error, 1)
+	go func() {
+		for { // fill the socket buffers until a write blocks
+			if err := c.WriteFrame(ctx, frame); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a cancelled write did not return")
+	}
+	assert.Error(t, c.WriteFrame(t.Context(), []byte("x")), "the connection must be unusable after a cut-short write")
+}
+
 func TestDialError(t *testing.T) {
 	url := server(t, echo)
 	_, err := (&wsconn.Dialer{URL: strings.TrimSuffix(url, "/runtime/session") + "/nope"}).Dial(t.Context())
