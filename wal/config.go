@@ -39,10 +39,16 @@ type Config struct {
 	// from one goroutine. The reader acknowledges a transaction to Postgres
 	// only after Handle returned nil for it and for every transaction
 	// before it. Handle may block: that is the backpressure, and the reader
-	// keeps the replication connection alive meanwhile. An error stops
-	// the reader (see [Reader.Done]); the transaction is delivered again by
-	// the next reader on the slot. ctx is cancelled when the reader closes.
-	// The transaction's slices belong to Handle.
+	// keeps the replication connection alive meanwhile. An error does not
+	// stop the reader: it ends the replication connection (so a Postgres
+	// fast shutdown, whose walsender waits for this reader to confirm
+	// what it sent, is not held up; issue 9), waits a jittered backoff
+	// between MinBackoff and MaxBackoff that grows while Handle keeps
+	// failing, and streams again from the slot's acknowledged position:
+	// Handle sees the failed transaction again, and nothing it had
+	// handled. Retrying inside Handle instead would hold the
+	// acknowledgement, and a Postgres restart, back. ctx is cancelled
+	// when the reader closes. The transaction's slices belong to Handle.
 	Handle func(ctx context.Context, tx Transaction) error
 
 	// Logger receives connection, reset and error events. Default

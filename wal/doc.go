@@ -37,7 +37,17 @@
 // with Reset set rather than lose an update: the slot vanished (or lost
 // its WAL) and was made again while the reader ran, or the slot's
 // confirmed position is ahead of anything this reader acknowledged
-// (another process consumed it).
+// (another process consumed it). A reset is never lost to a Handle error:
+// if Handle fails on it, or it was still queued behind the transaction
+// that failed, the next connection emits it again.
+//
+// A Handle error does not stop the reader. It ends the replication
+// connection, empties the queue and, after a backoff, streams again from
+// the slot's confirmed position: nothing after the failed transaction
+// was acknowledged, so the slot sends it and everything after it again,
+// and what was handled before it is skipped. Ending the connection
+// matters when Postgres shuts down: its walsender waits for the reader to
+// confirm everything it sent, which a failing consumer never does.
 //
 // # The main loop
 //
@@ -51,6 +61,7 @@
 //	    deadline  → StandbyStatusUpdate(handled position)
 //	  lost connection → jittered exponential backoff → reconnect
 //	deliver: queue → skip duplicates → Handle → mark handled
+//	  Handle error → end the connection, empty the queue → backoff → reconnect
 //
 // A slow consumer fills the queue; the receive loop then stops reading
 // (so Postgres stops sending) but keeps reporting its position so the

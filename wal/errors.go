@@ -59,7 +59,8 @@ func (e *DecodeError) Error() string {
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // HandleError is the error a [Config.Handle] callback returned, with the
-// transaction it could not handle. It stops the [Reader].
+// transaction it could not handle. The [Reader] logs it and reconnects;
+// it does not stop.
 type HandleError struct {
 	LSN  store.LSN // commit LSN of the transaction
 	TxID store.TxID

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -49,6 +50,14 @@ type Reader struct {
 	queue       chan item
 	deliverDone chan struct{}
 
+	// A Handle failure: the delivery loop records it, interrupts the
+	// receive loop's connection and waits on resume; the receive loop,
+	// with the connection ended, empties the queue, sends on resume and
+	// reconnects after failure.wait (see restartDelivery).
+	interrupt context.CancelFunc // guarded by mu: ends the receive loop's current attempt
+	failure   *handleFailure     // guarded by mu: a failure the receive loop has yet to act on
+	resume    chan struct{}      // buffered 1
+
 	// Shared between the goroutines and Stats.
 	handled   atomic.Uint64 // EndLSN of the last handled transaction: the dedup mark
 	acked     atomic.Uint64 // highest position reported to Postgres
@@ -57,6 +66,10 @@ type Reader struct {
 	count     atomic.Uint64 // transactions handed to Handle
 	resets    atomic.Uint64
 	reconns   atomic.Uint64
+	failures  atomic.Uint64 // Handle errors
+
+	// Delivery goroutine only.
+	hbo backoff // wait before reconnecting after a Handle error
 
 	// Receive goroutine only (and Open before it starts).
 	dec        Decoder
@@ -65,7 +78,22 @@ type Reader struct {
 	safe       store.LSN // a keepalive position nothing in flight precedes...
 	safeQueued store.LSN // ...valid once every transaction queued before it (up to this end) is handled
 	bo         backoff
+	// pendingReset is the reason of a reset the reader had queued but
+	// dropped with the queue after a Handle error: the next connection
+	// queues it again, since the slot will not send it.
+	pendingReset string
 }
+
+// handleFailure is what the delivery loop tells the receive loop about a
+// Handle error.
+type handleFailure struct {
+	err   *HandleError
+	wait  time.Duration // before reconnecting
+	reset string        // the failed item was a reset the reader made: its reason
+}
+
+// errInterrupted ends a connection attempt when Handle has failed.
+var errInterrupted = errors.New("wal: connection ended after a Handle error")
 
 // item is one entry of the delivery queue.
 type item struct {
@@ -84,7 +112,9 @@ func NewReader(cfg Config) (*Reader, error) {
 		done:        make(chan struct{}),
 		queue:       make(chan item, cfg.QueueSize),
 		deliverDone: make(chan struct{}),
+		resume:      make(chan struct{}, 1),
 		bo:          backoff{min: cfg.MinBackoff, max: cfg.MaxBackoff, rand: rand.Float64},
+		hbo:         backoff{min: cfg.MinBackoff, max: cfg.MaxBackoff, rand: rand.Float64},
 	}, nil
 }
 
@@ -159,12 +189,13 @@ func (r *Reader) Close(ctx context.Context) error {
 }
 
 // Done is closed when the reader has stopped: after Close, or on its own
-// after an error that retrying cannot cure (see [Reader.Err]).
+// after an error that reconnecting cannot cure (see [Reader.Err]).
 func (r *Reader) Done() <-chan struct{} { return r.done }
 
 // Err returns the error that stopped the reader on its own: a
-// *[DecodeError], a *[HandleError], a slot or configuration problem. It is
-// nil while the reader runs and after a plain Close.
+// *[DecodeError], a slot or configuration problem. A Handle error does
+// not stop the reader (see [Config.Handle]). Err is nil while the reader
+// runs and after a plain Close.
 func (r *Reader) Err() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -230,6 +261,8 @@ func (r *Reader) connect(ctx context.Context) (*pgconn.PgConn, error) {
 	case r.streamed && info.confirmed > store.LSN(r.acked.Load()):
 		reason = fmt.Sprintf("replication slot moved to %s, past this reader's acknowledgement %s",
 			formatLSN(info.confirmed), formatLSN(store.LSN(r.acked.Load())))
+	case r.pendingReset != "":
+		reason = r.pendingReset
 	}
 	if !r.streamed {
 		// A fresh reader starts where the slot is: nothing before it is
@@ -250,39 +283,32 @@ func (r *Reader) connect(ctx context.Context) (*pgconn.PgConn, error) {
 			return nil, ctx.Err()
 		}
 		r.queuedEnd = max(r.queuedEnd, info.confirmed)
+		r.pendingReset = ""
 	}
 	return conn, nil
 }
 
-// receiveLoop streams until ctx ends or an error retrying cannot cure,
-// reconnecting with backoff after the others.
+// receiveLoop streams until ctx ends or an error reconnecting cannot
+// cure, reconnecting with backoff after the others and after a Handle
+// error.
 func (r *Reader) receiveLoop(ctx context.Context, conn *pgconn.PgConn) {
 	defer r.wg.Done()
 	for {
-		var err error
-		if conn == nil {
-			if conn, err = r.connect(ctx); err == nil {
-				r.reconns.Add(1)
-			}
-		}
-		if conn != nil {
-			err = r.stream(ctx, conn)
-			if ctx.Err() != nil {
-				r.shutdown(conn)
-				return
-			}
-			conn.Close(context.WithoutCancel(ctx))
-			conn = nil
-		}
-		if ctx.Err() == nil && !Retryable(err) {
-			r.fail(err)
-		}
+		err := r.attempt(ctx, &conn)
 		if ctx.Err() != nil {
-			r.shutdown(nil)
+			r.shutdown(conn)
 			return
 		}
-		wait := r.bo.next()
-		r.log.Warn("wal replication connection lost", logKeyErr, err, logKeyRetryIn, wait)
+		wait, failed := r.restartDelivery()
+		if !failed {
+			if !Retryable(err) {
+				r.fail(err)
+				r.shutdown(nil)
+				return
+			}
+			wait = r.bo.next()
+			r.log.Warn("wal replication connection lost", logKeyErr, err, logKeyRetryIn, wait)
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -292,6 +318,98 @@ func (r *Reader) receiveLoop(ctx context.Context, conn *pgconn.PgConn) {
 			return
 		}
 	}
+}
+
+// attempt connects if *conn is nil and streams until the connection is
+// lost, ctx ends, or the delivery loop interrupts it after a Handle
+// error. Unless ctx ended (then shutdown still reports on it), it closes
+// the connection and sets *conn to nil: ending the connection is what
+// lets a fast shutdown of Postgres, whose walsender waits for this reader
+// to confirm everything sent, go on (issue 9).
+func (r *Reader) attempt(ctx context.Context, conn **pgconn.PgConn) error {
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r.mu.Lock()
+	failed := r.failure != nil
+	r.interrupt = cancel
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.interrupt = nil
+		r.mu.Unlock()
+	}()
+	if failed {
+		if *conn != nil {
+			r.endConn(*conn, false)
+			*conn = nil
+		}
+		return errInterrupted
+	}
+	if *conn == nil {
+		c, err := r.connect(actx)
+		if err != nil {
+			return err
+		}
+		*conn = c
+		r.reconns.Add(1)
+	}
+	err := r.stream(actx, *conn)
+	if ctx.Err() != nil {
+		return err
+	}
+	interrupted := actx.Err() != nil
+	if interrupted {
+		err = errInterrupted
+	}
+	r.endConn(*conn, interrupted)
+	*conn = nil
+	return err
+}
+
+// endConn closes a replication connection the reader is done with. A
+// connection that still works first gets the handled position (best
+// effort: the next connection reports it again).
+func (r *Reader) endConn(conn *pgconn.PgConn, report bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if report && !conn.IsClosed() {
+		_ = r.sendStatus(conn, false)
+	}
+	conn.Close(ctx)
+}
+
+// restartDelivery acts on a Handle error, if the delivery loop had one,
+// once the connection has ended: it empties the queue (the slot sends
+// those transactions again, since none of them was acknowledged), so the
+// next connection queues from the handled position, keeps a reset it
+// dropped for the next connection, and lets the delivery loop go on. It
+// returns how long to wait before reconnecting.
+func (r *Reader) restartDelivery() (time.Duration, bool) {
+	r.mu.Lock()
+	f := r.failure
+	r.failure = nil
+	r.mu.Unlock()
+	if f == nil {
+		return 0, false
+	}
+	if f.reset != "" {
+		r.pendingReset = f.reset
+	}
+	for drained := false; !drained; {
+		select {
+		case it := <-r.queue:
+			if it.synthetic {
+				r.pendingReset = it.tx.ResetReason
+			}
+		default:
+			drained = true
+		}
+	}
+	r.queuedEnd = store.LSN(r.handled.Load())
+	r.resume <- struct{}{} // the delivery loop waits for this one
+	r.log.Warn("wal handle failed: replication connection ended, the transaction comes again",
+		logKeyErr, f.err, logKeyLSN, formatLSN(f.err.LSN), logKeyTxID, f.err.TxID, logKeyRetryIn, f.wait)
+	return f.wait, true
 }
 
 // shutdown runs when the reader stops: once the delivery loop has
@@ -555,12 +673,12 @@ func (r *Reader) deliverLoop(ctx context.Context) {
 		}
 		if !tx.Empty() {
 			if err := r.cfg.Handle(ctx, *tx); err != nil {
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || !r.handleFailed(ctx, it, err) {
 					return // closing: the transaction stays unacknowledged
 				}
-				r.fail(&HandleError{LSN: tx.LSN, TxID: tx.TxID, Err: err})
-				return
+				continue
 			}
+			r.hbo.reset()
 			r.count.Add(1)
 			if !tx.CommitTime.IsZero() {
 				r.lagNanos.Store(int64(time.Since(tx.CommitTime)))
@@ -577,6 +695,30 @@ func (r *Reader) deliverLoop(ctx context.Context) {
 				break
 			}
 		}
+	}
+}
+
+// handleFailed reports a Handle error to the receive loop, interrupting
+// its connection, and waits until the receive loop has emptied the queue.
+// Nothing from it.tx on has been marked handled, so the next connection
+// delivers it again. It returns false if ctx ended meanwhile.
+func (r *Reader) handleFailed(ctx context.Context, it item, err error) bool {
+	r.failures.Add(1)
+	f := &handleFailure{err: &HandleError{LSN: it.tx.LSN, TxID: it.tx.TxID, Err: err}, wait: r.hbo.next()}
+	if it.synthetic {
+		f.reset = it.tx.ResetReason
+	}
+	r.mu.Lock()
+	r.failure = f
+	if r.interrupt != nil {
+		r.interrupt()
+	}
+	r.mu.Unlock()
+	select {
+	case <-r.resume:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -602,6 +744,9 @@ type Stats struct {
 	Resets uint64
 	// Reconnects counts replication connections made after the first.
 	Reconnects uint64
+	// HandleErrors counts the errors Handle returned; each ended the
+	// replication connection, and the transaction came again on the next.
+	HandleErrors uint64
 }
 
 // Stats returns the reader's progress. It is safe to call at any time.
@@ -614,6 +759,7 @@ func (r *Reader) Stats() Stats {
 		Transactions: r.count.Load(),
 		Resets:       r.resets.Load(),
 		Reconnects:   r.reconns.Load(),
+		HandleErrors: r.failures.Load(),
 	}
 	done := max(s.Handled, s.Acked)
 	if s.ServerWALEnd > done {

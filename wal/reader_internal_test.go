@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
@@ -51,6 +52,43 @@ func TestAckPosition(t *testing.T) {
 			r.handled.Store(tt.handled)
 			r.safe, r.safeQueued = lsn(tt.safe), lsn(tt.safeQ)
 			assert.Equal(t, lsn(tt.want), r.ackPosition())
+		})
+	}
+}
+
+// After a Handle error, restartDelivery empties the queue, queues again
+// from the handled position, keeps a reset the queue held (or the failed
+// item was) for the next connection, and lets the delivery loop go on.
+func TestRestartDelivery(t *testing.T) {
+	tests := []struct {
+		name      string
+		failed    string // reason, if the failed item was a reset
+		queued    []item
+		wantReset string
+	}{
+		{"transactions queued", "", []item{{tx: Transaction{EndLSN: 300}}, {tx: Transaction{EndLSN: 400}}}, ""},
+		{"reset queued", "", []item{{tx: Transaction{EndLSN: 300, Reset: true, ResetReason: "slot moved"}, synthetic: true}}, "slot moved"},
+		{"reset failed", "slot made again", nil, "slot made again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Reader{queue: make(chan item, 4), resume: make(chan struct{}, 1), log: slog.New(slog.DiscardHandler)}
+			r.handled.Store(200)
+			r.queuedEnd = 400
+			for _, it := range tt.queued {
+				r.queue <- it
+			}
+			r.failure = &handleFailure{err: &HandleError{LSN: 250}, wait: time.Second, reset: tt.failed}
+			wait, ok := r.restartDelivery()
+			assert.True(t, ok)
+			assert.Equal(t, time.Second, wait)
+			assert.Empty(t, r.queue, "queue emptied")
+			assert.Equal(t, lsn(200), r.queuedEnd, "queued from the handled position again")
+			assert.Equal(t, tt.wantReset, r.pendingReset)
+			assert.Len(t, r.resume, 1, "delivery resumed")
+			assert.Nil(t, r.failure)
+			_, ok = r.restartDelivery()
+			assert.False(t, ok, "no failure left")
 		})
 	}
 }

@@ -630,30 +630,101 @@ func TestReaderPostgresRestart(t *testing.T) {
 	}
 }
 
-// A Handle error stops the reader; the transaction stays unacknowledged.
+// A Handle error ends the replication connection and the reader streams
+// again from its slot (issue 9): the consumer sees the failed transaction
+// again, and in the end every transaction exactly once, in commit order,
+// with no reset; nothing from the failed transaction on is acknowledged
+// while it fails. The failure comes with later transactions queued behind
+// it, which must come again too.
 func TestReaderHandleError(t *testing.T) {
 	t.Parallel()
-	f := mustOpenFixture(t)
-	boom := fmt.Errorf("boom")
-	cfg := f.readerConfig(t, "r", func(context.Context, wal.Transaction) error { return boom })
-	r, err := wal.NewReader(cfg)
-	require.NoError(t, err)
-	require.NoError(t, r.Open(t.Context()))
-	_, err = f.writeTx(t.Context(), f.conn, e1, `1`)
-	require.NoError(t, err)
-	select {
-	case <-r.Done():
-	case <-time.After(waitTimeout):
-		t.Fatal("reader did not stop")
+	tests := []struct {
+		name  string
+		fails int
+	}{
+		{"fails once", 1},
+		{"fails three times", 3},
 	}
-	var he *wal.HandleError
-	require.ErrorAs(t, r.Err(), &he)
-	assert.ErrorIs(t, r.Err(), boom)
-	assert.False(t, wal.Retryable(r.Err()))
-	assert.ErrorIs(t, r.Close(t.Context()), boom)
-	assert.Less(t, f.confirmed(t, cfg.Slot), he.LSN)
-	require.NoError(t, wal.DropSlot(t.Context(), f.db.DSN, cfg.Slot))
-	require.NoError(t, wal.DropSlot(t.Context(), f.db.DSN, cfg.Slot), "dropping a missing slot is not an error")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := mustOpenFixture(t)
+			probe, err := pgx.Connect(t.Context(), f.db.DSN) // the Handle goroutine's own
+			require.NoError(t, err)
+			defer probe.Close(context.Background())
+			const n, bad = 10, 3 // the fourth transaction fails
+			boom := fmt.Errorf("boom")
+			written := make(chan struct{})
+			var c collector
+			var failed []wal.Transaction // Handle goroutine only until the reader is closed
+			var early []string
+			cfg := f.readerConfig(t, "r", nil)
+			cfg.Handle = func(ctx context.Context, tx wal.Transaction) error {
+				if len(c.changes()) != bad || len(failed) == tt.fails {
+					return c.handle(ctx, tx)
+				}
+				if len(failed) == 0 {
+					select { // let the later transactions queue up behind this one
+					case <-written:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				failed = append(failed, tx)
+				if got := confirmedOn(t, probe, cfg.Slot); got > tx.LSN {
+					early = append(early, fmt.Sprintf("slot confirmed %X past failing transaction %X", got, tx.LSN))
+				}
+				return boom
+			}
+			r := mustOpenReader(t, cfg)
+			var want []store.TxID
+			for i := range n {
+				id, err := f.writeTx(t.Context(), f.conn, fmt.Sprintf("00000000-0000-4000-8000-%012d", i), fmt.Sprint(i))
+				require.NoError(t, err)
+				want = append(want, id)
+			}
+			close(written)
+			txs := c.waitN(t, n)
+			var got []store.TxID
+			for _, tx := range txs {
+				got = append(got, tx.TxID)
+			}
+			assert.Equal(t, want, got, "every tx-id once, in order")
+			st := r.Stats()
+			assert.Equal(t, uint64(tt.fails), st.HandleErrors)
+			assert.GreaterOrEqual(t, st.Reconnects, uint64(tt.fails), "each failure ends the connection")
+			require.Len(t, failed, tt.fails)
+			for _, tx := range failed {
+				assert.Equal(t, want[bad], tx.TxID, "the failed transaction comes again")
+			}
+			assert.Empty(t, early, "acknowledged before handled")
+			for _, tx := range c.all() {
+				assert.False(t, tx.Reset, tx.ResetReason)
+			}
+			select {
+			case <-r.Done():
+				t.Fatalf("reader stopped: %v", r.Err())
+			default:
+			}
+			assert.NoError(t, r.Err())
+			deadline := time.Now().Add(waitTimeout)
+			for f.confirmed(t, cfg.Slot) < txs[n-1].EndLSN {
+				require.True(t, time.Now().Before(deadline), "acknowledgement never caught up")
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// confirmedOn reads slot's confirmed position on conn.
+func confirmedOn(t testing.TB, conn *pgx.Conn, slot string) store.LSN {
+	var s string
+	if err := conn.QueryRow(context.Background(),
+		`SELECT coalesce(confirmed_flush_lsn, '0/0')::text FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&s); err != nil {
+		t.Errorf("read slot position: %v", err)
+		return 0
+	}
+	return mustLSN(t, s)
 }
 
 func TestReaderOpenErrors(t *testing.T) {
