@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"weak"
 
 	"github.com/triplesync/triplesync/store"
 )
@@ -58,6 +59,9 @@ type Page struct {
 	Count    int // Level.Count: the number of matching entities
 
 	ids []store.EntityID // the entities, until they are built
+
+	prev    weak.Pointer[Page] // the page Update spliced this one from; zero otherwise
+	splices []Splice           // how (see Page.Splices)
 }
 
 // PageInfo tells where a page lies among all matching entities. Start and

@@ -1,0 +1,236 @@
+package query_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/triplesync/triplesync/query"
+	"github.com/triplesync/triplesync/query/querytest"
+	"github.com/triplesync/triplesync/store"
+)
+
+// TestUpdateOracle checks query.Update against a fresh Eval: on random
+// schemas, data and queries (most with unpaginated top levels, which
+// Update splices; the rest fall back), through random batches of changes
+// (values set, copied and removed, links added and removed, entities
+// leaving and joining their namespace), Update over the previous result
+// gives Eval's tree and page infos, its splices rebuild it from the
+// previous pages, and the rows it did not re-evaluate are the previous
+// *Entity values.
+func TestUpdateOracle(t *testing.T) {
+	base := baseSeed(t)
+	runs := *oracleRuns
+	if testing.Short() {
+		runs /= 8
+	}
+	spliced, checked := 0, 0
+	for i := range runs {
+		seed := base + uint64(i)
+		g := querytest.NewGen(seed)
+		r := rand.New(rand.NewPCG(seed, 7))
+		attrs := g.Schema()
+		d := g.Data(attrs, 12)
+		snap0, err := store.Load(attrs, d.Triples)
+		require.NoError(t, err, "seed %d", seed)
+		for range 4 {
+			text := unpage(r, g.Query(d, 2))
+			q, err := query.Parse(text, attrs)
+			require.NoError(t, err, "seed %d query %s", seed, text)
+			prev, err := query.Eval(query.SnapshotSource(snap0), q)
+			require.NoError(t, err)
+			old := snap0
+			for step := range 6 {
+				next, changed := mutate(r, d, old)
+				ctx := fmt.Sprintf("seed %d query %s step %d", seed, text, step)
+				got, err := query.Update(prev, old, next, q, changed)
+				require.NoError(t, err, ctx)
+				want, err := query.Eval(query.SnapshotSource(next), q)
+				require.NoError(t, err, ctx)
+				checked++
+				if !assertEqual(t, string(want.AppendJSON(nil)), string(got.AppendJSON(nil)), ctx+"\nUpdate differs from Eval") {
+					return
+				}
+				if !got.SameTree(want) || !want.SameTree(got) {
+					t.Fatalf("%s\nSameTree says equal results differ", ctx)
+				}
+				if got.Triples == nil {
+					spliced++
+					checkSplices(t, ctx, prev, got)
+				}
+				prev, old = got, next
+			}
+		}
+	}
+	t.Logf("%d updates checked, %d spliced", checked, spliced)
+	if spliced < checked/4 {
+		t.Errorf("only %d of %d updates spliced: the test hardly exercises Update", spliced, checked)
+	}
+}
+
+// checkSplices rebuilds got's top pages from prev's through Splices.
+func checkSplices(t *testing.T, ctx string, prev, got *query.Result) {
+	t.Helper()
+	for i, p := range got.Tops {
+		runs, ok := p.Splices(prev.Tops[i])
+		if !ok {
+			t.Fatalf("%s\ntop %d: no splices from the previous page", ctx, i)
+		}
+		var rebuilt []*query.Entity
+		for _, s := range runs {
+			if s.From < 0 {
+				rebuilt = append(rebuilt, p.Entities[len(rebuilt):len(rebuilt)+s.N]...)
+				continue
+			}
+			rebuilt = append(rebuilt, prev.Tops[i].Entities[s.From:s.From+s.N]...)
+		}
+		if len(rebuilt) != len(p.Entities) {
+			t.Fatalf("%s\ntop %d: splices cover %d entities of %d", ctx, i, len(rebuilt), len(p.Entities))
+		}
+		for k := range rebuilt {
+			if rebuilt[k] != p.Entities[k] {
+				t.Fatalf("%s\ntop %d: splices give another entity at %d", ctx, i, k)
+			}
+		}
+	}
+}
+
+// unpage drops the window of every top level of most queries.
+func unpage(r *rand.Rand, text []byte) []byte {
+	if r.Float64() < 0.2 {
+		return text
+	}
+	var m map[string]map[string]any
+	if err := json.Unmarshal(text, &m); err != nil {
+		panic(err)
+	}
+	for _, lv := range m {
+		if opts, ok := lv["$"].(map[string]any); ok {
+			for _, k := range []string{"limit", "first", "offset", "after", "before", "last"} {
+				delete(opts, k)
+			}
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// mutate returns snap with a random batch of changes, and the entities
+// whose triples changed (with the targets of changed links), as Update
+// wants them.
+func mutate(r *rand.Rand, d *querytest.Data, snap *store.Snapshot) (*store.Snapshot, []store.EntityID) {
+	attrs := snap.Attrs()
+	for {
+		ts := snap.Triples()
+		var ents []store.EntityID
+		for _, es := range d.Entities {
+			ents = append(ents, es...)
+		}
+		ents = append(ents, d.Ghosts...)
+		for range 1 + r.IntN(3) {
+			if len(ts) == 0 || len(ents) == 0 {
+				break
+			}
+			switch r.IntN(5) {
+			case 0: // remove a triple (an id triple too: the entity leaves)
+				i := r.IntN(len(ts))
+				ts = slices.Delete(ts, i, i+1)
+			case 1, 2: // give an entity a value some triple of the attribute has
+				src := ts[r.IntN(len(ts))]
+				a, _ := attrs.ByID(src.A)
+				e := ents[r.IntN(len(ents))]
+				if a.Label == store.IDLabel {
+					e = src.E
+					if id, ok := attrs.IDAttr(a.Namespace); ok && r.IntN(2) == 0 {
+						// An entity (a ghost, say) joins the namespace.
+						e = ents[r.IntN(len(ents))]
+						src.A, src.V = id.ID, store.Ref(e)
+					}
+				}
+				if a.Cardinality == store.CardinalityOne {
+					ts = slices.DeleteFunc(ts, func(t store.Triple) bool { return t.E == e && t.A == src.A })
+				}
+				ts = append(ts, store.Triple{E: e, A: src.A, V: src.V, CreatedAt: src.CreatedAt + 1})
+			case 3: // link an entity to another
+				var refsAttrs []*store.Attr
+				for _, a := range attrs.All() {
+					if a.IsRef() {
+						refsAttrs = append(refsAttrs, a)
+					}
+				}
+				if len(refsAttrs) == 0 {
+					continue
+				}
+				a := refsAttrs[r.IntN(len(refsAttrs))]
+				from, to := ents[r.IntN(len(ents))], ents[r.IntN(len(ents))]
+				if a.Cardinality == store.CardinalityOne {
+					ts = slices.DeleteFunc(ts, func(t store.Triple) bool { return t.E == from && t.A == a.ID })
+				}
+				ts = append(ts, store.Triple{E: from, A: a.ID, V: store.Ref(to), CreatedAt: 1})
+			case 4: // change a value to null or drop all of an entity's triples
+				e := ents[r.IntN(len(ents))]
+				ts = slices.DeleteFunc(ts, func(t store.Triple) bool { return t.E == e && r.IntN(2) == 0 })
+			}
+		}
+		next, err := store.Load(attrs, dedupe(ts))
+		if err != nil {
+			continue // a unique value taken twice, say: draw again
+		}
+		return next, diff(attrs, snap.Triples(), next.Triples())
+	}
+}
+
+// dedupe keeps the last triple of each key.
+func dedupe(ts []store.Triple) []store.Triple {
+	seen := map[store.TripleKey]int{}
+	var out []store.Triple
+	for _, t := range ts {
+		if i, ok := seen[t.Key()]; ok {
+			out[i] = t
+			continue
+		}
+		seen[t.Key()] = len(out)
+		out = append(out, t)
+	}
+	return out
+}
+
+// diff returns the entities holding a triple in one of a and b but not
+// the other (CreatedAt aside), and the targets of such ref triples.
+func diff(attrs *store.Attrs, a, b []store.Triple) []store.EntityID {
+	in := func(ts []store.Triple) map[store.TripleKey]bool {
+		m := map[store.TripleKey]bool{}
+		for _, t := range ts {
+			m[t.Key()] = true
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	var out []store.EntityID
+	note := func(k store.TripleKey) {
+		out = append(out, k.E)
+		if at, ok := attrs.ByID(k.A); ok && at.IsRef() {
+			if x, ok := k.V.AsEntityID(); ok {
+				out = append(out, x)
+			}
+		}
+	}
+	for k := range ma {
+		if !mb[k] {
+			note(k)
+		}
+	}
+	for k := range mb {
+		if !ma[k] {
+			note(k)
+		}
+	}
+	return out
+}
