@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,21 +24,23 @@ import (
 
 // Main is the bench command: ParseFlags, Run, Close.
 type Main struct {
-	Scenarios []string
-	Quick     bool
-	Clients   []int         // clients on one query, per latency row
-	Distinct  int           // clients on as many different queries
-	Writes    int           // sequential writes per latency row
-	Idle      int           // idle sessions
-	Subs      int           // subscribers under sustained writes
-	Rate      int           // sustained writes per second
-	Duration  time.Duration // of the sustained writes
-	Interval  time.Duration // between sustained rows
-	Drain     time.Duration // wait for the last deliveries after the sustained writes
-	BenchTime string        // -benchtime of the invalidator benchmark
-	Verbose   bool
-	childIdle bool
-	childURL  string
+	Scenarios  []string
+	Quick      bool
+	Clients    []int         // clients on one query, per latency row
+	Distinct   int           // clients on as many different queries
+	Writes     int           // sequential writes per latency row
+	Idle       int           // idle sessions
+	Subs       int           // subscribers under sustained writes
+	Rate       int           // sustained writes per second
+	Duration   time.Duration // of the sustained writes
+	Interval   time.Duration // between sustained rows
+	Drain      time.Duration // wait for the last deliveries after the sustained writes
+	BenchTime  string        // -benchtime of the invalidator benchmark
+	Verbose    bool
+	CPUProfile string // write a CPU profile of the whole run (server and in-process clients) here
+	MemProfile string // write a heap profile here while the idle sessions are open (server only)
+	childIdle  bool
+	childURL   string
 
 	Stdout io.Writer
 	log    *slog.Logger
@@ -65,6 +68,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.DurationVar(&m.Drain, "drain", deliveryTimeout, "after the sustained writes, wait this long for the last deliveries")
 	fs.StringVar(&m.BenchTime, "benchtime", "", "-benchtime for BenchmarkInvalidate (default go test's; 3x with -quick)")
 	fs.BoolVar(&m.Verbose, "v", false, "log the server's and Postgres's events")
+	fs.StringVar(&m.CPUProfile, "cpuprofile", "", "write a CPU profile of the run (server and in-process clients) to this file")
+	fs.StringVar(&m.MemProfile, "memprofile", "", "write a heap profile of the server, taken while the idle sessions are open, to this file")
 	fs.BoolVar(&m.childIdle, "child-idle", false, "internal: open -idle sessions on -url, print ready, hold them until stdin closes")
 	fs.StringVar(&m.childURL, "url", "", "internal: the session URL for -child-idle")
 	if err := fs.Parse(args); err != nil {
@@ -147,6 +152,17 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if m.CPUProfile != "" {
+		f, err := os.Create(m.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, s := range m.Scenarios {
 		var err error
 		switch s {
@@ -191,7 +207,7 @@ func (m *Main) row(cells ...string) { m.rows = append(m.rows, strings.Join(cells
 func (m *Main) printTable() {
 	m.printf("\nSummary (latencies in ms; targets from issue 9 beside the figures)\n\n")
 	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tsize\tp50\tp95\tp99\tthroughput\tmemory\ttarget")
+	fmt.Fprintln(tw, "scenario\tsize\tp50\tp95\tp99\tthroughput\tmemory\tcpu ms/write (bench, pg)\ttarget")
 	for _, r := range m.rows {
 		fmt.Fprintln(tw, r)
 	}
@@ -257,6 +273,7 @@ func (m *Main) runLatency(ctx context.Context) error {
 		lost := 0
 		rng := rand.New(rand.NewPCG(uint64(r.n), 1))
 		start := time.Now()
+		cpu0 := m.env.cpu()
 		for range writes {
 			seq := int(m.seq.Add(1))
 			target, want := 0, r.n
@@ -277,6 +294,7 @@ func (m *Main) runLatency(ctx context.Context) error {
 			}
 		}
 		elapsed := time.Since(start)
+		cpu := m.env.cpu().sub(cpu0)
 		lost += rec.outstanding()
 		var ms0 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
@@ -295,9 +313,9 @@ func (m *Main) runLatency(ctx context.Context) error {
 		}
 		m.row(name, size, ms(p[0]), ms(p[1]), ms(p[2]),
 			fmt.Sprintf("%.0f deliveries/s", float64(len(lats))/elapsed.Seconds()),
-			"heap "+mib(ms0.HeapInuse)+" MiB (server+clients)", target)
-		m.printf("latency: %d clients (distinct=%v): p50 %s p95 %s p99 %s ms over %d deliveries, %d lost\n",
-			r.n, r.distinct, ms(p[0]), ms(p[1]), ms(p[2]), len(lats), lost)
+			"heap "+mib(ms0.HeapInuse)+" MiB (server+clients)", cpuPer(cpu, writes), target)
+		m.printf("latency: %d clients (distinct=%v): p50 %s p95 %s p99 %s ms over %d deliveries, %d lost; cpu %s ms/write (bench, pg)\n",
+			r.n, r.distinct, ms(p[0]), ms(p[1]), ms(p[2]), len(lats), lost, cpuPer(cpu, writes))
 		closeAll(clients)
 	}
 	return nil
@@ -349,6 +367,19 @@ func (m *Main) runIdle(ctx context.Context) error {
 	opened := time.Since(start)
 	time.Sleep(time.Second)
 	mem1, rss1 := goMem(), rss()
+	if m.MemProfile != "" {
+		f, err := os.Create(m.MemProfile)
+		if err != nil {
+			return err
+		}
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
 	st := m.env.srv.Sessions().Stats()
 	n := st.Sessions - before
 	if n != m.Idle {
@@ -358,7 +389,7 @@ func (m *Main) runIdle(ctx context.Context) error {
 	perRSS := float64(int64(rss1)-int64(rss0)) / float64(n)
 	m.row("idle sessions (clients in a child process)", fmt.Sprintf("%d sessions, 1 query each", n), "", "", "",
 		fmt.Sprintf("%.0f sessions/s opened", float64(n)/opened.Seconds()),
-		fmt.Sprintf("%.1f KB heap+stack, %.1f KB RSS per session", perGo/1000, perRSS/1000), "≤50 KB/session")
+		fmt.Sprintf("%.1f KB heap+stack, %.1f KB RSS per session", perGo/1000, perRSS/1000), "", "≤50 KB/session")
 	m.printf("idle: %d sessions in %s: %.1f KB Go heap+stacks and %.1f KB RSS per session (server total %s MiB heap+stacks)\n",
 		n, opened.Round(time.Millisecond), perGo/1000, perRSS/1000, mib(mem1))
 	return nil
@@ -404,6 +435,7 @@ func (m *Main) runSustained(ctx context.Context) error {
 	)
 	interval := time.Second / time.Duration(m.Rate)
 	start := time.Now()
+	cpu0 := m.env.cpu()
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -500,6 +532,7 @@ loop:
 	}
 	report(time.Now(), true)
 	writing := min(time.Since(start), m.Duration)
+	cpu := m.env.cpu().sub(cpu0)
 	lost := rec.outstanding()
 	if serverErr != nil {
 		return fmt.Errorf("server stopped: %w", serverErr)
@@ -514,7 +547,7 @@ loop:
 	}
 	m.row("sustained writes, push latency", size, ms(p[0]), ms(p[1]), ms(p[2]),
 		fmt.Sprintf("%.0f tx/s achieved", float64(written.Load())/writing.Seconds()),
-		fmt.Sprintf("heap %s–%s MiB (server+clients)", mib(heapMin), mib(heapMax)), "p50≤10 p99≤50, memory flat")
+		fmt.Sprintf("heap %s–%s MiB (server+clients)", mib(heapMin), mib(heapMax)), cpuPer(cpu, int(written.Load())), "p50≤10 p99≤50, memory flat")
 	return nil
 }
 
@@ -524,7 +557,7 @@ func (m *Main) runInvalidate(ctx context.Context) error {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	mod := strings.TrimSpace(string(out))
 	if err != nil || mod == "" || mod == os.DevNull {
-		m.row("invalidator (go test -bench)", "skipped: run from the module (go env GOMOD is empty)", "", "", "", "", "", "")
+		m.row("invalidator (go test -bench)", "skipped: run from the module (go env GOMOD is empty)", "", "", "", "", "", "", "")
 		return nil
 	}
 	args := []string{"test", "-run", "^$", "-bench", "BenchmarkInvalidate", "./invalidator/"}
@@ -554,7 +587,7 @@ func (m *Main) runInvalidate(ctx context.Context) error {
 		m.row("invalidator "+strings.TrimPrefix(f[0], "BenchmarkInvalidate/"),
 			"100,000 subscriptions, 1 tx/op", fmt.Sprintf("%.3f/tx", nsop/1e6), "", "",
 			fmt.Sprintf("%s woken/tx, %s cpu-ns/op", metrics["woken/tx"], metrics["cpu-ns/op"]),
-			metrics["B/sub"]+" B/sub", "")
+			metrics["B/sub"]+" B/sub", "", "")
 	}
 	return nil
 }

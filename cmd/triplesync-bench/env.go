@@ -147,6 +147,9 @@ func (e *env) write(ctx context.Context, i, seq int) error {
 	return err
 }
 
+// cpu samples the CPU time of this process and of Postgres.
+func (e *env) cpu() cpuSample { return sampleCPU(e.cluster.PID()) }
+
 // walLag returns how many bytes of WAL the server's slot has not
 // confirmed yet.
 func (e *env) walLag(ctx context.Context) (int64, error) {
