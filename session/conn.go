@@ -104,16 +104,20 @@ func (s *session) writeLoop() {
 		case <-s.ctx.Done():
 			s.closeFrame()
 			return
-		case f := <-s.out:
-			s.queued.Add(-int64(len(f)))
-			if s.ctx.Err() != nil {
-				continue
+		case <-s.out.ready:
+			fs := s.out.take()
+			for _, f := range fs {
+				s.queued.Add(-int64(len(f)))
+				if s.ctx.Err() != nil {
+					continue
+				}
+				_ = s.ws.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
+				if err := s.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+					s.cancel(fmt.Errorf("write: %w", err))
+					return
+				}
 			}
-			_ = s.ws.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
-			if err := s.ws.WriteMessage(websocket.TextMessage, f); err != nil {
-				s.cancel(fmt.Errorf("write: %w", err))
-				return
-			}
+			s.out.recycle(fs)
 		case <-ping.C:
 			_ = s.ws.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
 			if err := s.ws.WriteMessage(websocket.PingMessage, nil); err != nil {

@@ -52,7 +52,7 @@ type session struct {
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
 
-	out    chan []byte   // frames for the writer
+	out    outq          // frames for the writer
 	queued atomic.Int64  // bytes in out
 	inbox  chan inbound  // decoded requests for the worker
 	wake   chan struct{} // the invalidator marked a query stale (capacity 1)
@@ -101,7 +101,7 @@ func newSession(srv *Server, ws *websocket.Conn, remote string) *session {
 		publicID: id.String(),
 		remote:   remote,
 		ws:       ws,
-		out:      make(chan []byte, srv.cfg.QueueFrames),
+		out:      newOutq(),
 		inbox:    make(chan inbound, inboxSize),
 		wake:     make(chan struct{}, 1),
 		subs:     make(map[string]*sub),
@@ -517,16 +517,14 @@ func (s *session) send(frame []byte) bool {
 		s.slow()
 		return false
 	}
-	select {
-	case s.out <- frame:
-		s.srv.stats.sentFrames.Add(1)
-		s.srv.stats.sentBytes.Add(uint64(n))
-		return true
-	default:
+	if !s.out.push(frame, s.srv.cfg.QueueFrames) {
 		s.queued.Add(-n)
 		s.slow()
 		return false
 	}
+	s.srv.stats.sentFrames.Add(1)
+	s.srv.stats.sentBytes.Add(uint64(n))
+	return true
 }
 
 // slow closes the session as a slow consumer, at once: its writer may be
@@ -536,7 +534,7 @@ func (s *session) send(frame []byte) bool {
 func (s *session) slow() {
 	s.srv.stats.slowConsumers.Add(1)
 	s.srv.log.Warn("slow consumer", logKeySession, s.publicID, logKeyRemote, s.remote,
-		logKeyQueued, len(s.out), logKeyQueuedSize, s.queued.Load(), logKeyError, ErrSlowConsumer)
+		logKeyQueued, s.out.len(), logKeyQueuedSize, s.queued.Load(), logKeyError, ErrSlowConsumer)
 	s.cancel(ErrSlowConsumer)
 	if tc, ok := s.ws.NetConn().(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)
