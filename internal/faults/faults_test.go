@@ -2,8 +2,11 @@ package faults_test
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -121,15 +124,12 @@ func TestPostgresRestart(t *testing.T) {
 }
 
 // TestPostgresRestartInProcess: like TestPostgresRestart, but the server
-// must survive the restart by itself.
+// must survive the restart by itself (issue 9): a WAL Handle that fails
+// while Postgres is down (its visibility check draws a terminated pool
+// connection) ends the reader's replication connection, which also lets
+// the fast shutdown finish, and the reader streams again once Postgres is
+// back.
 func TestPostgresRestartInProcess(t *testing.T) {
-	if os.Getenv("TRIPLESYNC_KNOWN_BUGS") != "1" {
-		t.Skip("known bug (issue 9): a Postgres restart makes internal/server's WAL Handle fail (the visibility " +
-			"check's pool connection is terminated, SQLSTATE 57P01) and a Handle error stops the WAL reader for good. " +
-			"Retrying inside Handle is not the fix: it stops acknowledging, and Postgres's fast shutdown waits for " +
-			"the walsender's flush confirmation, so the restart hangs. The reader must restart itself after a Handle " +
-			"error; run with TRIPLESYNC_KNOWN_BUGS=1")
-	}
 	db := pgtest.New(t)
 	if db.Cluster == nil {
 		t.Skip("TEST_DATABASE_URL names the server: cannot restart it")
@@ -150,6 +150,24 @@ func TestPostgresRestartInProcess(t *testing.T) {
 		t.Fatalf("server stopped: %v", err)
 	default:
 	}
+	t.Logf("WAL handle errors %v, reconnects %v, resets %v", metric(t, srv, "triplesync_wal_handle_errors_total"),
+		metric(t, srv, "triplesync_wal_reconnects_total"), metric(t, srv, "triplesync_wal_resets_total"))
+}
+
+// metric returns the text of one unlabelled series on srv's /metrics.
+func metric(t *testing.T, srv *server.Server, name string) string {
+	t.Helper()
+	resp, err := http.Get(srv.URL() + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	return "?"
 }
 
 // TestClientDroppedMidRefresh: clients close their connection right after

@@ -37,15 +37,16 @@ type Server struct {
 	sess     *session.Server
 	mux      *http.ServeMux
 
-	pool   *pgxpool.Pool
-	db     *pg.DB
-	reader atomic.Pointer[wal.Reader]
-	ready  chan struct{} // closed once the session server is open: Apply may run
-	vis    visibility
-	slot   string
-	ln     net.Listener
-	http   *http.Server
-	pingFn func(ctx context.Context) error // replaces the pool's Ping in tests
+	pool    *pgxpool.Pool
+	db      *pg.DB
+	reader  atomic.Pointer[wal.Reader]
+	ready   chan struct{} // closed once the session server is open: Apply may run
+	vis     visibility
+	slot    string
+	ln      net.Listener
+	http    *http.Server
+	pingFn  func(ctx context.Context) error // replaces the pool's Ping in tests
+	applied func(tx wal.Transaction)        // tests: called once the session server has applied tx
 
 	mu     sync.Mutex
 	state  int // stateNew, stateOpen, stateClosed
@@ -185,7 +186,11 @@ func (s *Server) Open(ctx context.Context) error {
 
 // handle is the WAL reader's Handle: one committed transaction, in commit
 // order, to the session server (invalidator, processed tx-id, wake-ups).
-// The reader acknowledges the transaction's LSN once this returns.
+// The reader acknowledges the transaction's LSN once this returns. An
+// error (Postgres restarting under the visibility check) must not be
+// retried here: the reader ends its connection and delivers the
+// transaction again, and a retry loop here would hold back the
+// acknowledgement a Postgres fast shutdown waits for (issue 9).
 func (s *Server) handle(ctx context.Context, tx wal.Transaction) error {
 	select {
 	case <-s.ready:
@@ -198,7 +203,13 @@ func (s *Server) handle(ctx context.Context, tx wal.Transaction) error {
 	if tx.Reset {
 		s.log.Warn("wal reset: every query is stale", logKeyReason, tx.ResetReason, logKeyLSN, uint64(tx.LSN))
 	}
-	return s.sess.Apply(ctx, session.Committed{Change: tx.Change, Reset: tx.Reset, CommitTime: tx.CommitTime})
+	if err := s.sess.Apply(ctx, session.Committed{Change: tx.Change, Reset: tx.Reset, CommitTime: tx.CommitTime}); err != nil {
+		return err
+	}
+	if s.applied != nil {
+		s.applied(tx)
+	}
+	return nil
 }
 
 // watchReader reports a WAL reader that stopped on its own: the server can
@@ -346,6 +357,10 @@ func (s *Server) registerWALMetrics() {
 			Name: "triplesync_wal_reconnects_total",
 			Help: "Replication connections made after the first.",
 		}, stat(func(st wal.Stats) float64 { return float64(st.Reconnects) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "triplesync_wal_handle_errors_total",
+			Help: "Committed transactions the server failed to hand on (Postgres unreachable for the visibility check); each ended the replication connection and came again.",
+		}, stat(func(st wal.Stats) float64 { return float64(st.HandleErrors) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "triplesync_wal_resets_total",
 			Help: "Reset transactions: the reader could not rule out a gap, so every query was marked stale.",

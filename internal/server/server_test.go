@@ -453,6 +453,7 @@ func TestMetrics(t *testing.T) {
 		"triplesync_slow_consumers_total 0",
 		"triplesync_wal_lag_bytes",
 		"triplesync_wal_lag_seconds",
+		"triplesync_wal_handle_errors_total 0",
 		"triplesync_write_to_push_seconds_bucket",
 		"triplesync_write_to_push_seconds_count 1",
 		"triplesync_processed_tx_id",
@@ -498,4 +499,64 @@ func TestDropSlot(t *testing.T) {
 	assert.Equal(t, 0, count())
 	_, err = server.DropSlot(t.Context(), db.DSN, db.Name+"_drop")
 	assert.NoError(t, err)
+}
+
+// TestWALHandleError: the WAL Handle fails because the pool connection its
+// visibility check draws was terminated, as a Postgres restart does; the
+// WAL reader ends its connection and streams again, the server keeps
+// serving, and the write whose Handle failed still reaches the subscriber
+// (issue 9).
+func TestWALHandleError(t *testing.T) {
+	db := pgtest.New(t)
+	srv := mustOpen(t, db, "one", sessionConfig(t))
+	adminTransact(t, srv, todo(entity(1), "v0", alice))
+	c := dialInit(t, srv, userToken(t, alice))
+	set := keysOf(c.addQuery("all", `{"todos":{}}`).Result)
+	title, _ := srv.Sessions().Attrs().ByName("todos", "title")
+	conn, err := pgx.Connect(t.Context(), db.DSN)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	// The pool hands out its most recently used connection without a
+	// ping, so the first Handle after the termination draws a dead one;
+	// a few rounds in case the pool pinged it anyway.
+	for i := 1; metricValue(t, srv, "triplesync_wal_handle_errors_total") == 0; i++ {
+		require.LessOrEqual(t, i, 10, "no Handle error after terminating the pool's connections %d times", i-1)
+		_, err := conn.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`)
+		require.NoError(t, err)
+		v := store.String(fmt.Sprint("v", i))
+		_, err = conn.Exec(t.Context(), `UPDATE triples SET value = to_jsonb($1::text) WHERE entity_id = $2 AND attr_id = $3`,
+			fmt.Sprint("v", i), entity(1), title.ID)
+		require.NoError(t, err)
+		want := store.TripleKey{E: entity(1), A: title.ID, V: v}
+		for _, ok := set[want]; !ok; _, ok = set[want] {
+			_, comp, _ := c.refresh("all")
+			set = apply(set, comp)
+		}
+	}
+	select {
+	case err := <-srv.Err():
+		t.Fatalf("server stopped: %v", err)
+	default:
+	}
+	assert.Equal(t, float64(0), metricValue(t, srv, "triplesync_wal_resets_total"), "no gap, so no reset")
+}
+
+// metricValue reads one unlabelled series from srv's /metrics.
+func metricValue(t *testing.T, srv *server.Server, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(srv.URL() + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err, line)
+			return f
+		}
+	}
+	t.Fatalf("no series %s", name)
+	return 0
 }
