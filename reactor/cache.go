@@ -29,7 +29,7 @@ func (c *Core) flush() {
 		cq := CachedQuery{ID: qs.id, Q: qs.text, ProcessedTxID: qs.processed, LastUsed: qs.lastUsed}
 		switch {
 		case qs.base != nil:
-			cq.Triples = qs.base.Triples()
+			cq.Triples = qs.serverTriples()
 		case qs.cached != nil:
 			cq.Triples = qs.cached
 		default:

@@ -29,8 +29,10 @@ type Core struct {
 	loaded bool
 	closed bool
 
-	attrs *store.Attrs // the server's registry; nil until known
-	eff   *store.Attrs // attrs with the pending mutations' attribute steps; nil: recompute
+	attrs    *store.Attrs // the server's registry; nil until known
+	eff      *store.Attrs // attrs with the pending mutations' attribute steps; nil: recompute
+	known    *store.Attrs // attrs with confirmed attribute steps not in attrs yet (see knownAttrs); nil: recompute
+	attrsGen uint64       // counts what the core learnt of the server's registry growing (see attrsLearnt)
 
 	queries map[string]*querySub // subscribed and cached queries, by query-id
 	subs    map[SubID]*querySub
@@ -142,6 +144,7 @@ func (c *Core) Load(st *State) {
 			continue
 		}
 		m := newMutation(sm)
+		m.awaitAttrs = m.TxID != 0 && m.attrSteps && !registryShows(c.attrs, m)
 		c.pending = append(c.pending, m)
 		c.byID[m.ID] = m
 		c.seq = max(c.seq, m.Seq)
@@ -155,7 +158,7 @@ func (c *Core) Load(st *State) {
 		}
 		return 0
 	})
-	c.eff = nil
+	c.eff, c.known = nil, nil
 	c.gc()
 	// Queries subscribed before Load now have their cached results.
 	for _, qs := range c.subscribed() {

@@ -147,3 +147,54 @@ func TestBackoff(t *testing.T) {
 }
 
 var wireInitOK = wire.InitOK{SessionID: "s"}
+
+// Confirmed mutations kept only for a cached query nobody subscribes to
+// are bounded: past MaxHeldConfirmed the oldest are dropped and the
+// cached result that lacks them is forgotten rather than shown without
+// them (issue #7).
+func TestHeldConfirmedBounded(t *testing.T) {
+	n := newNames()
+	attrs := todoAttrs(n)
+	clock := newClock()
+	core, err := reactor.NewCore(reactor.Config{Now: clock.Now, Rand: newRand(1), CacheFlushDelay: -1})
+	require.NoError(t, err)
+	raw, err := jsonMarshal(attrs.List())
+	require.NoError(t, err)
+	cachedID, text, err := reactor.QueryID([]byte(`{"todos":{}}`))
+	require.NoError(t, err)
+	otherID, otherText, err := reactor.QueryID([]byte(`{"todos":{"$":{"where":{"n":1}}}}`))
+	require.NoError(t, err)
+	t1 := n.id("t1")
+	triples := []store.Triple{{E: t1, A: n.id("todos.id"), V: store.Ref(t1), CreatedAt: 1}}
+	core.Load(&reactor.State{
+		Settings: map[string][]byte{reactor.SettingAttrs: raw},
+		Queries: []reactor.CachedQuery{
+			{ID: cachedID, Q: text, Triples: triples, ProcessedTxID: 1, LastUsed: clock.Now().UnixMilli()},
+			{ID: otherID, Q: otherText, Triples: triples, ProcessedTxID: 1, LastUsed: clock.Now().UnixMilli()},
+		},
+	})
+	core.ConnOpened()
+	require.NoError(t, core.Step(&wire.InitOK{SessionID: "s", Attrs: attrs.List()}))
+	var deleted []string
+	drain := func() {
+		for core.HasReady() {
+			rd := core.Ready()
+			deleted = append(deleted, rd.Batch.DeleteQueries...)
+			core.Advance(rd)
+		}
+	}
+	drain()
+	total := reactor.MaxHeldConfirmed + 10
+	for i := range total {
+		id, err := core.Transact([]store.TxOp{{Action: "update", Namespace: "todos", ID: t1, Args: map[string]any{"n": i}}})
+		require.NoError(t, err)
+		require.NoError(t, core.Step(&wire.TransactOK{MutationID: id, TxID: store.TxID(2 + i)}))
+		drain()
+		if i < reactor.MaxHeldConfirmed {
+			require.Len(t, core.Pending(), i+1, "kept for the cached queries, older than each write")
+			require.Empty(t, deleted)
+		}
+	}
+	assert.Empty(t, core.Pending(), "once the cached queries are forgotten, nothing needs the writes")
+	assert.ElementsMatch(t, []string{cachedID, otherID}, deleted)
+}

@@ -25,8 +25,10 @@
 //   - A pending mutation is replayed over a query while it has no tx-id,
 //     or a tx-id above the query's processed-tx-id: the server's result
 //     does not include it yet. A confirmed mutation is dropped once every
-//     subscribed query's processed-tx-id has reached it, so a confirmed
-//     write never disappears and comes back. A refresh-ok's
+//     subscribed query's processed-tx-id has reached it, and every cached
+//     query it is relevant to (a restarted page shows those before
+//     subscribing), and the registry shows the attributes it defines, so
+//     a confirmed write never disappears and comes back. A refresh-ok's
 //     processed-tx-id counts for every query the server has answered on
 //     the connection, not only those it carries: the server drains all of
 //     a session's stale queries before sending one (session/doc.go).
@@ -44,6 +46,11 @@
 //     under the same query-ids (the server answers with full results) and
 //     re-sends its unconfirmed mutations in order under their original
 //     mutation-ids (the server applies each once).
+//   - A query the server refused is asked again, once, each time the
+//     client learns that the server's registry grew (its own attribute
+//     definitions confirmed, or a new registry), if it parses against the
+//     client's registry: a query naming an attribute about to be defined
+//     comes alive without a reconnect, and a refusal never loops.
 //   - Query-ids are hashes of the query's canonical text ([QueryID]), so
 //     a cached result is found again after a restart; the attribute
 //     registry is stored too, so cached queries parse offline.

@@ -8,3 +8,7 @@ func (c *Core) RecomputeAll() {
 		c.recompute(qs)
 	}
 }
+
+// MaxHeldConfirmed is how many confirmed mutations the core keeps only
+// for cached queries without subscribers.
+const MaxHeldConfirmed = maxHeldConfirmed

@@ -15,6 +15,10 @@ type mutation struct {
 	Mutation
 	sent      bool // transact sent on this connection
 	attrSteps bool // it defines, changes or deletes attributes
+	// awaitAttrs: confirmed, but the client's registry does not show its
+	// attribute steps yet; kept until the next registry arrives (see
+	// needed).
+	awaitAttrs bool
 
 	ns      nsSet        // the namespaces it writes (see relevant)
 	nsAttrs *store.Attrs // the registry ns was computed with
@@ -130,6 +134,11 @@ func (c *Core) transactOK(msg *wire.TransactOK) {
 		return
 	}
 	m.TxID, m.Confirmed = msg.TxID, c.nowMs()
+	m.awaitAttrs = m.attrSteps && !registryShows(c.attrs, m)
+	if m.awaitAttrs {
+		c.known = nil
+		c.reloadBases(false)
+	}
 	c.out.putMutation(m.Mutation)
 	c.out.settled = append(c.out.settled, Settled{MutationID: m.ID, TxID: m.TxID})
 	// Queries whose result is already as of this tx-id stop replaying it.
@@ -139,6 +148,9 @@ func (c *Core) transactOK(msg *wire.TransactOK) {
 		}
 	}
 	c.dropConfirmed()
+	if m.attrSteps {
+		c.attrsLearnt()
+	}
 }
 
 // reject removes a mutation the server refused, recomputes every result
@@ -170,27 +182,113 @@ func (c *Core) remove(m *mutation) {
 	}
 }
 
-// needed reports whether some subscribed query (one with a result to
-// show, not refused) has a result older than the confirmed mutation m.
-func (c *Core) needed(m *mutation) bool {
-	for _, qs := range c.queries {
-		if len(qs.subs) > 0 && qs.serverErr == nil && qs.processed < m.TxID {
-			return true
+// registryShows reports whether attrs reflects m's attribute steps: the
+// attributes it adds or updates are there (by id), those it deletes are
+// not.
+func registryShows(attrs *store.Attrs, m *mutation) bool {
+	if attrs == nil {
+		return false
+	}
+	for _, s := range m.Steps {
+		switch s.Op {
+		case store.OpAddAttr, store.OpUpdateAttr:
+			if _, ok := attrs.ByID(s.Attr.ID); !ok {
+				return false
+			}
+		case store.OpDeleteAttr:
+			if _, ok := attrs.ByID(s.A); ok {
+				return false
+			}
 		}
 	}
-	return false
+	return true
 }
 
-// dropConfirmed drops the confirmed mutations no subscribed query needs
-// any more: every subscribed query's result (refused ones aside) is as of
-// their tx-id or later, so the write is in it and replaying it changes
-// nothing. Dropping one thus never changes what a subscriber sees.
-func (c *Core) dropConfirmed() {
-	for _, m := range slices.Clone(c.pending) {
-		if m.TxID != 0 && !c.needed(m) {
-			c.remove(m)
+// need is why a confirmed mutation is kept (see needed).
+type need int
+
+const (
+	needNone   need = iota // nothing: drop it
+	needShown              // the registry, or a subscribed query's result, lacks it
+	needCached             // only the stored result of a query without subscribers lacks it
+)
+
+// needed says whether some result still lacks the confirmed mutation m,
+// so that replaying m is what shows it:
+//
+//   - the client's registry, while m's attribute steps are not in it
+//     (awaitAttrs): m is what defines the attributes queries name and
+//     results were loaded with (issue #7);
+//   - a subscribed query (one with a result to show, not refused) with a
+//     result older than m;
+//   - a cached query without subscribers, older than m, that m is
+//     relevant to: a restarted page's queries are loaded before they are
+//     subscribed, and a result shown from the cache later must not lack
+//     a write confirmed meanwhile (issue #7).
+func (c *Core) needed(m *mutation) need {
+	if m.awaitAttrs {
+		return needShown
+	}
+	cached := false
+	for _, qs := range c.queries {
+		if qs.processed >= m.TxID {
+			continue
+		}
+		switch {
+		case len(qs.subs) > 0:
+			if qs.serverErr == nil {
+				return needShown
+			}
+		case !cached && qs.hasCache() && c.relevant(m, qs):
+			cached = true
 		}
 	}
+	if cached {
+		return needCached
+	}
+	return needNone
+}
+
+// hasCache reports whether the query holds a result to show from cache.
+func (qs *querySub) hasCache() bool { return qs.base != nil || qs.cached != nil }
+
+// maxHeldConfirmed bounds the confirmed mutations kept only for cached
+// queries without subscribers. Past it, the oldest are dropped and the
+// cached results that lack them are forgotten: a cache is only worth
+// showing if it shows the user's own writes, and a query unused while
+// that many writes went by is unlikely to be shown soon.
+const maxHeldConfirmed = 256
+
+// dropConfirmed drops the confirmed mutations no result needs any more
+// (see needed): every result that can be shown, subscribed or cached, is
+// as of their tx-id or later, so the write is in it and replaying it
+// changes nothing. Dropping one thus never changes what a subscriber
+// sees, now or on subscribing to a cached query.
+func (c *Core) dropConfirmed() {
+	var held []*mutation
+	for _, m := range slices.Clone(c.pending) {
+		if m.TxID == 0 {
+			continue
+		}
+		switch c.needed(m) {
+		case needNone:
+			c.remove(m)
+		case needCached:
+			held = append(held, m)
+		}
+	}
+	if len(held) <= maxHeldConfirmed {
+		return
+	}
+	for _, m := range held[:len(held)-maxHeldConfirmed] {
+		for _, qs := range c.queries {
+			if len(qs.subs) == 0 && qs.processed < m.TxID && qs.hasCache() && c.relevant(m, qs) {
+				c.evict(qs)
+			}
+		}
+		c.remove(m)
+	}
+	c.dropConfirmed() // the evictions may free more
 }
 
 // effAttrs returns the attributes the client writes and parses queries

@@ -27,13 +27,15 @@ type querySub struct {
 	// The server's result.
 	cached    []store.Triple  // stored triples not yet loaded into base (attrs unknown, or not subscribed yet)
 	base      *store.Snapshot // typed by the core's server attrs; nil: no result
+	unknown   []store.Triple  // the result's triples of attributes the registry lacks (see loadTriples)
 	fromCache bool            // base came from storage; the server has not answered since
 	processed store.TxID      // the result's processed-tx-id
 	serverErr error           // the server refused the query on this connection
 
 	// The connection.
-	sent     bool // add-query sent on this connection
-	answered bool // add-query-ok received on this connection: deltas apply
+	sent     bool   // add-query sent on this connection
+	answered bool   // add-query-ok received on this connection: deltas apply
+	sentGen  uint64 // Core.attrsGen when add-query was last sent (see resendRefused)
 
 	// The cache.
 	lastUsed int64 // ms
@@ -160,24 +162,43 @@ func (c *Core) Unsubscribe(sid SubID) {
 }
 
 func (c *Core) sendAddQuery(qs *querySub) {
-	qs.sent, qs.answered = true, false
+	qs.sent, qs.answered, qs.sentGen = true, false, c.attrsGen
 	c.send(&wire.AddQuery{QueryID: qs.id, Q: json.RawMessage(qs.text)}, event{op: wire.OpAddQuery, id: qs.id})
 }
 
-// loadTriples builds a store typed by the server's attrs from a result's
-// triples, leaving out triples of attributes the registry lacks.
-func (c *Core) loadTriples(ts []store.Triple) (*store.Snapshot, error) {
-	s, err := store.Load(c.attrs, ts)
+// loadTriples builds a store typed by the server's attrs (knownAttrs) from a result's
+// triples. Triples of attributes the registry lacks are returned apart:
+// a result can come before the refresh-ok that brings the registry
+// defining them (add-query-ok carries no attrs), and the caller keeps
+// them (querySub.unknown) to load once the registry has them, instead
+// of losing the values until the next full result (issue #7).
+func (c *Core) loadTriples(ts []store.Triple) (*store.Snapshot, []store.Triple, error) {
+	attrs := c.knownAttrs()
+	s, err := store.Load(attrs, ts)
 	if err == nil || !errors.Is(err, store.ErrUnknownAttr) {
-		return s, err
+		return s, nil, err
 	}
 	known := make([]store.Triple, 0, len(ts))
+	var unknown []store.Triple
 	for _, t := range ts {
-		if _, ok := c.attrs.ByID(t.A); ok {
+		if _, ok := attrs.ByID(t.A); ok {
 			known = append(known, t)
+		} else {
+			unknown = append(unknown, t)
 		}
 	}
-	return store.Load(c.attrs, known)
+	s, err = store.Load(attrs, known)
+	return s, unknown, err
+}
+
+// serverTriples returns the triples of the query's last server result:
+// those in base and those kept aside for want of their attributes.
+func (qs *querySub) serverTriples() []store.Triple {
+	var ts []store.Triple
+	if qs.base != nil {
+		ts = qs.base.Triples()
+	}
+	return append(ts, qs.unknown...)
 }
 
 // ensureBase loads a cached result into the query's store once the
@@ -186,12 +207,12 @@ func (c *Core) ensureBase(qs *querySub) {
 	if qs.base != nil || qs.cached == nil || c.attrs == nil {
 		return
 	}
-	base, err := c.loadTriples(qs.cached)
+	base, unknown, err := c.loadTriples(qs.cached)
 	qs.cached = nil
 	if err != nil {
 		return // a stale cache that no longer fits the schema: wait for the server
 	}
-	qs.base, qs.fromCache = base, true
+	qs.base, qs.unknown, qs.fromCache = base, unknown, true
 }
 
 func (c *Core) addQueryOK(m *wire.AddQueryOK) {
@@ -199,13 +220,13 @@ func (c *Core) addQueryOK(m *wire.AddQueryOK) {
 	if qs == nil || len(qs.subs) == 0 || c.attrs == nil {
 		return
 	}
-	base, err := c.loadTriples(m.Result)
+	base, unknown, err := c.loadTriples(m.Result)
 	if err != nil {
 		qs.serverErr = fmt.Errorf("reactor: query %s: load result: %w", qs.id, err)
 		c.recompute(qs)
 		return
 	}
-	qs.base, qs.cached, qs.fromCache = base, nil, false
+	qs.base, qs.unknown, qs.cached, qs.fromCache = base, unknown, nil, false
 	qs.processed = m.ProcessedTxID
 	qs.answered, qs.serverErr = true, nil
 	c.markDirty(qs)
@@ -228,16 +249,16 @@ func (c *Core) refreshOK(m *wire.RefreshOK) {
 		if comp.Full {
 			ts = comp.Added
 		} else {
-			ts = applyDelta(qs.base, comp.Added, comp.Removed)
+			ts = applyDelta(qs.serverTriples(), comp.Added, comp.Removed)
 		}
-		base, err := c.loadTriples(ts)
+		base, unknown, err := c.loadTriples(ts)
 		if err != nil {
 			// The delta does not fit what the client holds: ask for the
 			// whole result again.
 			c.sendAddQuery(qs)
 			continue
 		}
-		qs.base, qs.fromCache = base, false
+		qs.base, qs.unknown, qs.fromCache = base, unknown, false
 		changed[qs] = true
 	}
 	// The server drains every stale query of the session before it sends
@@ -268,13 +289,9 @@ func (c *Core) refreshOK(m *wire.RefreshOK) {
 	c.dropConfirmed()
 }
 
-// applyDelta returns base's triples without the removed keys, with added
-// (replacing any triple with the same key).
-func applyDelta(base *store.Snapshot, added []store.Triple, removed []store.TripleKey) []store.Triple {
-	var ts []store.Triple
-	if base != nil {
-		ts = base.Triples()
-	}
+// applyDelta returns ts without the removed keys, with added (replacing
+// any triple with the same key). It may reuse ts.
+func applyDelta(ts []store.Triple, added []store.Triple, removed []store.TripleKey) []store.Triple {
 	drop := make(map[store.TripleKey]bool, len(added)+len(removed))
 	for _, k := range removed {
 		drop[k] = true
@@ -291,9 +308,48 @@ func (c *Core) refuseQuery(id string, err error) {
 	if qs == nil || len(qs.subs) == 0 {
 		return
 	}
+	if c.mayAccept(qs) {
+		// The server's registry grew while the request was in flight
+		// (a confirmed definition crossed the refusal): ask again at
+		// once rather than show an error that may no longer hold.
+		c.sendAddQuery(qs)
+		return
+	}
 	qs.serverErr = err
 	c.recompute(qs)
 	c.dropConfirmed() // a refused query needs no mutations
+}
+
+// attrsLearnt is called when the client learns that the server's
+// registry grew: a new registry arrived, or the server confirmed a
+// mutation with attribute steps (it confirms those only once its registry
+// has them). Queries the server refused are asked again when it may now
+// accept them (issue #7: a query naming an attribute the server did not
+// know yet stayed refused until a reconnect).
+func (c *Core) attrsLearnt() {
+	c.attrsGen++
+	for _, qs := range c.subscribed() {
+		// Not yet asked on this connection: init-ok asks for all.
+		if qs.sent && qs.serverErr != nil && c.mayAccept(qs) {
+			c.sendAddQuery(qs)
+		}
+	}
+}
+
+// mayAccept reports whether asking for qs again may get another answer
+// than the last: the client is online, has learnt of a larger server
+// registry since it last asked, and the query parses against the
+// client's registry. Each growth of the registry thus asks once per
+// refused query at most, and a query still naming what nobody defined is
+// not asked again: a refusal never loops. (The client's registry includes
+// unconfirmed definitions, so a query may be asked once too early; the
+// confirmation asks again.)
+func (c *Core) mayAccept(qs *querySub) bool {
+	if !c.online || qs.sentGen >= c.attrsGen {
+		return false
+	}
+	_, err := c.parsed(qs)
+	return err == nil
 }
 
 // setAttrs installs the server's registry. When it changed, it is stored,
@@ -303,26 +359,83 @@ func (c *Core) setAttrs(list []store.Attr) {
 	if err != nil {
 		return // the server's registry is always valid; keep ours if not
 	}
-	if c.attrs != nil && slices.Equal(c.attrs.List(), attrs.List()) {
+	// Whether this tells the client more than it knew: not when it only
+	// shows the definitions whose confirmation already counted.
+	learnt := c.attrs == nil || !slices.Equal(c.knownAttrs().List(), attrs.List())
+	// The server confirms attribute steps only once its registry has
+	// them, so any registry it sends after a confirmation shows them.
+	awaited := false
+	for _, m := range c.pending {
+		awaited = awaited || m.awaitAttrs
+		m.awaitAttrs = false
+	}
+	changed := c.attrs == nil || !slices.Equal(c.attrs.List(), attrs.List())
+	if !changed && !awaited {
 		return
 	}
-	c.attrs, c.eff = attrs, nil
-	if raw, err := json.Marshal(attrs.List()); err == nil {
-		c.out.putSetting(SettingAttrs, raw)
+	c.attrs, c.eff, c.known = attrs, nil, nil
+	if learnt {
+		defer c.attrsLearnt()
 	}
-	for _, qs := range c.queries {
-		if qs.base == nil {
-			continue
+	if changed {
+		if raw, err := json.Marshal(attrs.List()); err == nil {
+			c.out.putSetting(SettingAttrs, raw)
 		}
-		base, err := c.loadTriples(qs.base.Triples())
-		if err != nil {
-			base = nil
-		}
-		qs.base = base
-		qs.replay = replayCache{}
 	}
+	c.reloadBases(true)
 	for _, qs := range c.subscribed() {
 		c.recompute(qs)
+	}
+}
+
+// knownAttrs returns what the client knows of the server's registry, the
+// one results are loaded with: the last registry the server sent, with
+// the attribute steps of confirmed mutations it does not show yet (the
+// server confirms those only once its own registry has them). So a
+// result that comes between the confirmation and the next registry keeps
+// the values of the attributes just defined.
+func (c *Core) knownAttrs() *store.Attrs {
+	if c.known != nil {
+		return c.known
+	}
+	var snap *store.Snapshot
+	for _, m := range c.pending {
+		if !m.awaitAttrs {
+			continue
+		}
+		if snap == nil {
+			snap = store.NewSnapshot(c.attrs)
+		}
+		var steps []store.Step
+		for _, s := range m.Steps {
+			if isAttrStep(s.Op) {
+				steps = append(steps, s)
+			}
+		}
+		if next, err := snap.Apply(steps, m.Created); err == nil {
+			snap = next
+		}
+	}
+	c.known = c.attrs
+	if snap != nil {
+		c.known = snap.Attrs()
+	}
+	return c.known
+}
+
+// reloadBases rebuilds the queries' stores on the known registry: every
+// one (all), or those holding triples of attributes it lacked.
+func (c *Core) reloadBases(all bool) {
+	for _, qs := range c.queries {
+		if qs.base == nil || (!all && len(qs.unknown) == 0) {
+			continue
+		}
+		base, unknown, err := c.loadTriples(qs.serverTriples())
+		if err != nil {
+			base, unknown = nil, nil
+		}
+		qs.base, qs.unknown = base, unknown
+		qs.replay = replayCache{}
 	}
 }
 
