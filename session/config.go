@@ -22,6 +22,7 @@ const (
 	DefaultWriteTimeout      = 10 * time.Second
 	DefaultRequestTimeout    = 30 * time.Second
 	DefaultSchemaWaitTimeout = 5 * time.Second
+	DefaultMaxRuns           = 3
 )
 
 // Config configures a Server. Zero fields take the defaults above.
@@ -75,6 +76,13 @@ type Config struct {
 	QueueFrames int
 	QueueBytes  int
 
+	// MaxRuns bounds the read transactions that run live queries at once
+	// (first runs and re-runs). Queries made stale meanwhile wait and then
+	// run together, up to 64 in one transaction, their scans sent to
+	// Postgres together stage by stage. Keep it below the pool's size, so
+	// that transacts find a connection. Default 3.
+	MaxRuns int
+
 	// PingInterval is how often the server pings each client; a client
 	// that sends nothing, not even a pong, for two intervals is dropped.
 	// Default 30s.
@@ -118,6 +126,9 @@ func (c Config) withDefaults() Config {
 	if c.QueueBytes == 0 {
 		c.QueueBytes = DefaultQueueBytes
 	}
+	if c.MaxRuns == 0 {
+		c.MaxRuns = DefaultMaxRuns
+	}
 	if c.PingInterval == 0 {
 		c.PingInterval = DefaultPingInterval
 	}
@@ -141,7 +152,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: MaxMessageBytes %d is under 1 KiB", ErrInvalidConfig, c.MaxMessageBytes)
 	case c.HardMaxMessageBytes < c.MaxMessageBytes:
 		return fmt.Errorf("%w: HardMaxMessageBytes %d is under MaxMessageBytes %d", ErrInvalidConfig, c.HardMaxMessageBytes, c.MaxMessageBytes)
-	case c.MaxQueries < 0, c.MaxQueryBytes < 0, c.QueueFrames < 0, c.QueueBytes < 0:
+	case c.MaxQueries < 0, c.MaxQueryBytes < 0, c.QueueFrames < 0, c.QueueBytes < 0, c.MaxRuns < 0:
 		return fmt.Errorf("%w: negative limit", ErrInvalidConfig)
 	case c.PingInterval < 0, c.WriteTimeout < 0, c.RequestTimeout < 0, c.SchemaWaitTimeout < 0:
 		return fmt.Errorf("%w: negative duration", ErrInvalidConfig)

@@ -12,6 +12,7 @@ type counters struct {
 	sessions      atomic.Int64
 	subscriptions atomic.Int64
 	runs          atomic.Uint64
+	reads         atomic.Uint64
 	refreshes     atomic.Uint64
 	unchanged     atomic.Uint64
 	pushes        atomic.Uint64
@@ -29,6 +30,7 @@ type Stats struct {
 	Subscriptions int    // live queries, summed over sessions
 	Queries       int    // shared queries (distinct text and permission context)
 	Runs          uint64 // query evaluations against the backend
+	Reads         uint64 // read transactions those ran in (under load, several evaluations share one)
 	Refreshes     uint64 // stale live queries brought up to date, per session
 	Unchanged     uint64 // refreshes that found the result unchanged
 	Pushes        uint64 // refresh-ok frames sent
@@ -79,6 +81,7 @@ func newMetrics(s *Server, reg prometheus.Registerer) (*metrics, error) {
 		gauge("triplesync_queries", "Shared queries: distinct query text and permission context.", func() float64 { return float64(s.queryCount()) }),
 		gauge("triplesync_processed_tx_id", "Highest tx-id whose WAL the server has handled.", func() float64 { p, _ := s.wm.load(); return float64(p) }),
 		counter("triplesync_query_runs_total", "Query evaluations against Postgres.", &c.runs),
+		counter("triplesync_query_reads_total", "Read transactions query evaluations ran in; under load several share one.", &c.reads),
 		counter("triplesync_refreshes_total", "Stale live queries brought up to date, per session.", &c.refreshes),
 		counter("triplesync_refreshes_unchanged_total", "Refreshes that found the result unchanged (nothing pushed).", &c.unchanged),
 		counter("triplesync_pushes_total", "refresh-ok frames queued for clients.", &c.pushes),

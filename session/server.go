@@ -31,6 +31,7 @@ type Server struct {
 	rules   atomic.Pointer[perm.Rules]
 	wm      *watermark
 	hub     hub
+	runs    runner
 	stats   counters
 	metrics *metrics
 	mux     *http.ServeMux
@@ -88,6 +89,7 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 	}
+	s.runs.srv = s
 	s.rules.Store(rules)
 	s.attrs.Store(store.MustNewAttrs())
 	m, err := newMetrics(s, cfg.Registerer)
@@ -284,6 +286,7 @@ func (s *Server) Stats() Stats {
 		Subscriptions: int(c.subscriptions.Load()),
 		Queries:       s.queryCount(),
 		Runs:          c.runs.Load(),
+		Reads:         c.reads.Load(),
 		Refreshes:     c.refreshes.Load(),
 		Unchanged:     c.unchanged.Load(),
 		Pushes:        c.pushes.Load(),

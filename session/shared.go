@@ -180,15 +180,15 @@ func (s *Server) ensure(ctx context.Context, sh *shared, need invalidator.Ticket
 	q := sh.q
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	var res *query.Result
-	err := s.cfg.Backend.Read(ctx, func(src query.Source) error {
-		var err error
-		res, err = query.Eval(perm.ViewSource(src, attrs, rules, sh.auth), q)
-		return err
-	})
+	j := &runJob{sh: sh, q: q, attrs: attrs, rules: rules}
+	err := s.runs.do(ctx, j)
+	if err == nil {
+		err = j.err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("run query: %w", err)
 	}
+	res := j.res
 	s.stats.runs.Add(1)
 	v := &version{ticket: ticket, triples: res.Triples}
 	ref := invalidator.RefinementOf(q, res)
