@@ -423,7 +423,7 @@ func (m *Main) runSustained(ctx context.Context) error {
 	}
 	defer closeAll(clients)
 	m.printf("sustained: %d writes/s for %s under %d subscribers\n", m.Rate, m.Duration, m.Subs)
-	m.printf("%8s %10s %10s %8s %8s %8s %12s %10s %9s %5s %8s %10s %9s\n", "t", "writes/s", "delivered", "p50", "p99", "max", "WAL lag B", "heap MiB", "sessions", "slow", "runs/s", "unchanged", "frames/s")
+	m.printf("%8s %10s %10s %8s %8s %8s %12s %10s %9s %5s %8s %8s %10s %9s\n", "t", "writes/s", "delivered", "p50", "p99", "max", "WAL lag B", "heap MiB", "sessions", "slow", "runs/s", "reads/s", "unchanged", "frames/s")
 
 	wctx, cancel := context.WithTimeout(ctx, m.Duration)
 	defer cancel()
@@ -493,9 +493,9 @@ func (m *Main) runSustained(ctx context.Context) error {
 		}
 		st := m.env.srv.Sessions().Stats()
 		secs := now.Sub(last).Seconds()
-		m.printf("%8s %10.0f %10d %8s %8s %8s %12d %10s %9d %5d %8.0f %10d %9.0f\n", t, float64(n-lastN)/secs, len(lats),
+		m.printf("%8s %10.0f %10d %8s %8s %8s %12d %10s %9d %5d %8.0f %8.0f %10d %9.0f\n", t, float64(n-lastN)/secs, len(lats),
 			ms(p[0]), ms(p[1]), ms(p[2]), lag, mib(s.HeapInuse), st.Sessions, st.SlowConsumers,
-			float64(st.Runs-lastStats.Runs)/secs, st.Unchanged-lastStats.Unchanged, float64(st.SentFrames-lastStats.SentFrames)/secs)
+			float64(st.Runs-lastStats.Runs)/secs, float64(st.Reads-lastStats.Reads)/secs, st.Unchanged-lastStats.Unchanged, float64(st.SentFrames-lastStats.SentFrames)/secs)
 		lastStats = st
 		select {
 		case err := <-m.env.srv.Err():
