@@ -412,9 +412,15 @@ func (c *Client) drain(timer *time.Timer) {
 	}
 }
 
-// act does what rd asks, in the order Ready documents. It reports whether
-// it closed the connection (the core must hear it after Advance).
+// act does what rd asks, in the order Ready documents. Statuses and
+// notifications go to the dispatcher before the storage write, so
+// subscribers see an optimistic write without waiting for the disk
+// (issue #7: with IndexedDB's strict durability that wait was visible);
+// messages wait for the write, so a transact is sent only once its
+// mutation is stored. It reports whether it closed the connection (the
+// core must hear it after Advance).
 func (c *Client) act(rd Ready, timer *time.Timer) (closed bool) {
+	c.notify(&rd)
 	c.write(&rd.Batch)
 	for _, m := range rd.Messages {
 		if c.conn == nil {
@@ -440,6 +446,23 @@ func (c *Client) act(rd Ready, timer *time.Timer) (closed bool) {
 	if rd.Connect {
 		c.dial()
 	}
+	for _, s := range rd.Settled {
+		if tx := c.txs[s.MutationID]; tx != nil {
+			delete(c.txs, s.MutationID)
+			tx.settle(s.TxID, s.Err)
+		}
+	}
+	if rd.Timer.IsZero() {
+		timer.Stop()
+	} else {
+		timer.Reset(max(time.Until(rd.Timer), 0))
+	}
+	return closed
+}
+
+// notify hands rd's statuses and notifications to the dispatcher, which
+// runs the callbacks on its own goroutine, in order.
+func (c *Client) notify(rd *Ready) {
 	if len(rd.Statuses) > 0 {
 		c.mu.Lock()
 		c.status = rd.Statuses[len(rd.Statuses)-1]
@@ -465,18 +488,6 @@ func (c *Client) act(rd Ready, timer *time.Timer) (closed bool) {
 			}
 		})
 	}
-	for _, s := range rd.Settled {
-		if tx := c.txs[s.MutationID]; tx != nil {
-			delete(c.txs, s.MutationID)
-			tx.settle(s.TxID, s.Err)
-		}
-	}
-	if rd.Timer.IsZero() {
-		timer.Stop()
-	} else {
-		timer.Reset(max(time.Until(rd.Timer), 0))
-	}
-	return closed
 }
 
 // write writes b, merged behind any earlier batch that failed.

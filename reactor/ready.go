@@ -17,11 +17,12 @@ import (
 // It acts in this order:
 //
 //  1. Batch: write it to storage in one [Storage.Write], and wait for it.
-//     This comes before everything else, in particular before Messages: a
+//     This comes before the IO below, in particular before Messages: a
 //     transact is sent only once its mutation is stored, so a mutation the
 //     server may apply is never one the client could forget in a crash.
 //     A failed write is reported and does not stop the rest (the
-//     [Client] merges it into the next batch and tries again).
+//     [Client] merges it into the next batch and tries again). User
+//     callbacks (step 5) need not wait for it.
 //  2. Messages: send them, in order, on the current connection. When the
 //     connection has gone meanwhile, drop them: after reconnecting the
 //     core re-sends whatever still matters (queries, unconfirmed
@@ -31,9 +32,14 @@ import (
 //  4. Connect: dial a new connection, and report the outcome with
 //     [Core.ConnOpened] or [Core.ConnClosed].
 //  5. Statuses, Notifications and Settled: hand them to user code in this
-//     order, each in its own order. They may run before or after the
-//     write of step 1 (none depends on it), but never on the driver's own
-//     goroutine if user code can call back into the client.
+//     order, each in its own order. They may run before, during or after
+//     the write of step 1 (none depends on it: a subscriber may see an
+//     optimistic write before it is durable, and loses it in a crash
+//     before the write, as it would a moment earlier), but never on the
+//     driver's own goroutine if user code can call back into the client.
+//     The [Client] hands Statuses and Notifications over before it
+//     writes, so a slow disk never delays what subscribers see, and
+//     settles mutations after.
 //  6. Timer: call [Core.Tick] no later than this time (zero: no timer is
 //     wanted). A new Ready's Timer replaces the previous one.
 //
