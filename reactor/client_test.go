@@ -185,7 +185,7 @@ func waitOnline(t testing.TB, c *reactor.Client) {
 // titles returns the titles of a {"todos":...} result in order.
 func titles(r reactor.QueryResult) []string {
 	var out []string
-	todos, _ := r.Data["todos"].([]any)
+	todos, _ := r.Data()["todos"].([]any)
 	for _, x := range todos {
 		if m, ok := x.(map[string]any); ok {
 			s, _ := m["title"].(string)
@@ -212,7 +212,7 @@ func TestClientTwoClients(t *testing.T) {
 	assert.Positive(t, txID)
 	r := waitA(func(r reactor.QueryResult) bool { return len(titles(r)) == 1 })
 	assert.Equal(t, []string{"from b"}, titles(r))
-	assert.Contains(t, r.PageInfo, "todos")
+	assert.Contains(t, r.PageInfo(), "todos")
 
 	_, err = a.Transact([]store.TxOp{{Action: "update", Namespace: "todos", ID: n.id("t1"), Args: map[string]any{"title": "from a"}}})
 	require.NoError(t, err)

@@ -274,9 +274,11 @@ func (w *world) observe(n *reactor.Notification) {
 		return
 	}
 	titles := map[store.EntityID]string{}
-	for _, t := range n.Result.Triples {
-		if a, ok := w.attrs.ByID(t.A); ok && a.Label == "title" {
-			titles[t.E], _ = t.V.AsString()
+	for _, e := range n.Result.Tops[0].Entities {
+		for _, f := range e.Fields {
+			if f.Attr.Label == "title" && len(f.Values) == 1 {
+				titles[e.ID], _ = f.Values[0].AsString()
+			}
 		}
 	}
 	for id, v := range w.track {

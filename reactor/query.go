@@ -1,7 +1,6 @@
 package reactor
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,10 +55,10 @@ type querySub struct {
 	// What the last result was evaluated over.
 	evalSnap  *store.Snapshot
 	evalQuery *query.Query
+	track     evalTrack // what changed since (see Core.evaluate)
 
 	// What subscribers were last told.
 	delivered bool
-	outJSON   []byte
 	outErr    string
 	outCache  bool
 	result    *query.Result
@@ -146,7 +145,7 @@ func (c *Core) Unsubscribe(sid SubID) {
 		c.send(&wire.RemoveQuery{QueryID: qs.id}, event{op: wire.OpRemoveQuery, id: qs.id})
 	}
 	qs.sent, qs.answered, qs.serverErr = false, false, nil
-	qs.delivered, qs.outJSON, qs.outErr, qs.result, qs.err = false, nil, "", nil, nil
+	qs.delivered, qs.outErr, qs.result, qs.err = false, "", nil, nil
 	qs.evalSnap, qs.evalQuery = nil, nil
 	qs.replay = replayCache{}
 	qs.lastUsed = c.nowMs()
@@ -258,6 +257,7 @@ func (c *Core) refreshOK(m *wire.RefreshOK) {
 			c.sendAddQuery(qs)
 			continue
 		}
+		c.noteDelta(qs, base, comp)
 		qs.base, qs.unknown, qs.fromCache = base, unknown, false
 		changed[qs] = true
 	}
@@ -471,7 +471,7 @@ func (c *Core) recompute(qs *querySub) {
 			if qs.delivered && qs.err == nil && snap == qs.evalSnap && q == qs.evalQuery {
 				return // the same query over the same store: the same result
 			}
-			if res, err = query.Eval(query.SnapshotSource(snap), q); err == nil {
+			if res, err = c.evaluate(qs, q, snap); err == nil {
 				qs.evalSnap, qs.evalQuery = snap, q
 			}
 		}
@@ -480,23 +480,20 @@ func (c *Core) recompute(qs *querySub) {
 }
 
 // deliver notifies every subscriber of qs, unless they already saw this:
-// the same result tree and page info (compared as canonical JSON, so a
-// triple's new CreatedAt alone does not count), the same error, the same
-// FromCache.
+// the same result tree and page info (query.Result.SameTree: what the
+// canonical JSON shows, so a triple's new CreatedAt alone does not count;
+// rows an incremental update kept compare as pointers), the same error,
+// the same FromCache.
 func (c *Core) deliver(qs *querySub, res *query.Result, err error) {
-	var js []byte
-	if res != nil {
-		js = res.AppendJSON(nil)
-	}
 	es := ""
 	if err != nil {
 		es = err.Error()
 	}
 	fromCache := qs.fromCache && err == nil
-	if qs.delivered && bytes.Equal(js, qs.outJSON) && es == qs.outErr && fromCache == qs.outCache {
+	if qs.delivered && (res == nil) == (qs.result == nil) && (res == nil || res.SameTree(qs.result)) && es == qs.outErr && fromCache == qs.outCache {
 		return
 	}
-	qs.delivered, qs.outJSON, qs.outErr, qs.outCache, qs.result, qs.err = true, js, es, fromCache, res, err
+	qs.delivered, qs.outErr, qs.outCache, qs.result, qs.err = true, es, fromCache, res, err
 	for _, sid := range qs.subs {
 		c.out.notes = append(c.out.notes, Notification{Sub: sid, QueryID: qs.id, Result: res, Err: err, FromCache: fromCache})
 	}

@@ -31,32 +31,45 @@ type Conn interface {
 
 // QueryResult is what a subscription's callback receives.
 type QueryResult struct {
-	// Data is the result tree (query.Result.Tree) without its top-level
-	// "$pageInfo": {"todos": [{"id": ..., "title": ...}], ...}. The
-	// callback owns it.
-	Data map[string]any
-	// PageInfo is the top-level "$pageInfo": per top-level namespace,
-	// startCursor, endCursor, hasNextPage, hasPreviousPage.
-	PageInfo map[string]any
-	// Error is set instead of Data when the query has no result: the
+	// Error is set instead of Result when the query has no result: the
 	// server refused it, or it does not fit the client's schema.
 	Error error
 	// FromCache says the result comes from storage and the server has not
 	// answered yet.
 	FromCache bool
-	// Result is the typed result, shared: read it, never modify it.
+	// Result is the typed result, shared: read it, never modify it. An
+	// update to a large result shares the rows it did not change with the
+	// previous one (query.Update), so comparing row pointers finds what
+	// changed; such a result carries no Triples (they are nil).
 	Result *query.Result
 }
 
 // QueryResult converts the notification to what callbacks receive.
 func (n Notification) QueryResult() QueryResult {
-	r := QueryResult{Error: n.Err, FromCache: n.FromCache, Result: n.Result}
-	if n.Result != nil {
-		r.Data = n.Result.Tree()
-		if pi, ok := r.Data["$pageInfo"].(map[string]any); ok {
-			r.PageInfo = pi
-		}
-		delete(r.Data, "$pageInfo")
+	return QueryResult{Error: n.Err, FromCache: n.FromCache, Result: n.Result}
+}
+
+// Data returns the result tree (query.Result.Tree) without its top-level
+// "$pageInfo": {"todos": [{"id": ..., "title": ...}], ...}; nil when
+// Error is set. It is built on each call, at a cost in the size of the
+// result, and the caller owns it; callbacks that read Result, or only
+// part of the tree, never pay for it.
+func (r QueryResult) Data() map[string]any {
+	if r.Result == nil {
+		return nil
 	}
-	return r
+	data := r.Result.Tree()
+	delete(data, "$pageInfo")
+	return data
+}
+
+// PageInfo returns the top-level "$pageInfo": per top-level namespace,
+// startCursor, endCursor, hasNextPage, hasPreviousPage. Like Data, it is
+// built on each call.
+func (r QueryResult) PageInfo() map[string]any {
+	if r.Result == nil {
+		return nil
+	}
+	pi, _ := r.Result.Tree()["$pageInfo"].(map[string]any)
+	return pi
 }

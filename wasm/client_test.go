@@ -102,7 +102,7 @@ func TestClientOfflineRestart(t *testing.T) {
 	}
 	ranks := func(r reactor.QueryResult) []float64 {
 		var out []float64
-		for _, it := range r.Data["items"].([]any) {
+		for _, it := range r.Data()["items"].([]any) {
 			out = append(out, it.(map[string]any)["rank"].(float64))
 		}
 		return out

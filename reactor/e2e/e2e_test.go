@@ -206,7 +206,7 @@ func subscribe(t *testing.T, c *reactor.Client, q string) func(ok func(reactor.Q
 
 func titles(r reactor.QueryResult) []string {
 	var out []string
-	todos, _ := r.Data["todos"].([]any)
+	todos, _ := r.Data()["todos"].([]any)
 	for _, x := range todos {
 		if m, ok := x.(map[string]any); ok {
 			s, _ := m["title"].(string)

@@ -1,0 +1,211 @@
+package reactor
+
+import (
+	"slices"
+
+	"github.com/triplesync/triplesync/internal/wire"
+	"github.com/triplesync/triplesync/query"
+	"github.com/triplesync/triplesync/store"
+)
+
+// Incremental recomputation: a write of one row into a large live result
+// re-evaluates the rows it can reach, not the whole result (issue #8).
+// Between two evaluations of a query, its store changes in two ways: the
+// server's deltas change base, and the pending mutations replayed over it
+// change. recompute hands query.Update the entities whose triples may
+// differ: those the deltas name, and those the steps of every mutation
+// replayed before or now write, checked against both stores.
+
+// evalTrack is what a query's last evaluation rested on, to tell what
+// changed since.
+type evalTrack struct {
+	muts    []*mutation     // the mutations replayed over base
+	base    *store.Snapshot // base then
+	tracked *store.Snapshot // the base the deltas below lead to from base
+	delta   []store.EntityID
+}
+
+// noteDelta records that a refresh's delta turned qs.base into next.
+func (c *Core) noteDelta(qs *querySub, next *store.Snapshot, comp *wire.Computation) {
+	tr := &qs.track
+	if comp.Full || tr.tracked != qs.base || qs.base == nil {
+		tr.tracked = nil // a whole new result: evaluate everything
+		return
+	}
+	for _, t := range comp.Added {
+		tr.delta = append(tr.delta, t.E)
+		if x, ok := t.V.AsEntityID(); ok {
+			tr.delta = append(tr.delta, x)
+		}
+	}
+	for _, k := range comp.Removed {
+		tr.delta = append(tr.delta, k.E)
+		if x, ok := k.V.AsEntityID(); ok {
+			tr.delta = append(tr.delta, x)
+		}
+	}
+	tr.tracked = next
+}
+
+// evaluate evaluates q over snap, the query's store with the pending
+// mutations replayed: incrementally from the last result when what
+// changed since is known, else whole.
+func (c *Core) evaluate(qs *querySub, q *query.Query, snap *store.Snapshot) (*query.Result, error) {
+	muts := c.replayed(qs)
+	var res *query.Result
+	var err error
+	if changed, ok := c.changedSince(qs, q, snap, muts); ok {
+		res, err = query.Update(qs.result, qs.evalSnap, snap, q, changed)
+	} else {
+		res, err = query.Eval(query.SnapshotSource(snap), q)
+	}
+	if err == nil {
+		qs.track = evalTrack{muts: muts, base: qs.base, tracked: qs.base}
+	}
+	return res, err
+}
+
+// replayed returns the mutations replay applies over qs's base, as
+// Core.replay chooses them.
+func (c *Core) replayed(qs *querySub) []*mutation {
+	var out []*mutation
+	for _, m := range c.pending {
+		if (m.TxID == 0 || m.TxID > qs.processed) && c.relevant(m, qs) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// changedSince returns the entities whose triples differ between the
+// store the last result was evaluated over and snap (and the targets of
+// the links that differ), or false when that is not known: no last
+// result, another query, a base replaced whole, or a mutation that
+// deletes entities (deletes cascade) or changes attributes.
+func (c *Core) changedSince(qs *querySub, q *query.Query, snap *store.Snapshot, muts []*mutation) ([]store.EntityID, bool) {
+	old, tr := qs.evalSnap, &qs.track
+	if old == nil || qs.result == nil || qs.err != nil || q != qs.evalQuery || tr.base == nil || tr.tracked != qs.base {
+		return nil, false
+	}
+	snaps := []*store.Snapshot{old, snap, tr.base, qs.base}
+	cands := slices.Clone(tr.delta)
+	for _, ms := range [][]*mutation{tr.muts, muts} {
+		for _, m := range ms {
+			var ok bool
+			if cands, ok = stepEntities(cands, m.Steps, snaps); !ok {
+				return nil, false
+			}
+		}
+	}
+	cands = sortUnique(cands)
+	var changed []store.EntityID
+	for _, e := range cands {
+		changed = diffEntity(changed, old, snap, e)
+	}
+	return changed, true
+}
+
+// stepEntities appends the entities steps may write, resolving lookups in
+// every one of snaps; false for steps whose effects reach further
+// (delete-entity cascades) or change the schema.
+func stepEntities(dst []store.EntityID, steps []store.Step, snaps []*store.Snapshot) ([]store.EntityID, bool) {
+	ok := true
+	lookup := func(l *store.LookupRef) {
+		dst = append(dst, store.LookupEntityID(l.A, l.V))
+		for _, s := range snaps {
+			indexed := s.ScanAttrValues(l.A, store.Exactly(l.V), false, func(t store.Triple) bool {
+				dst = append(dst, t.E)
+				return true
+			})
+			if !indexed {
+				if _, known := s.Attrs().ByID(l.A); known {
+					ok = false // a lookup on an attribute without AVE: not resolved here
+				}
+			}
+		}
+	}
+	for i := range steps {
+		st := &steps[i]
+		switch st.Op {
+		case store.OpAddTriple, store.OpDeepMergeTriple, store.OpRetractTriple:
+		default:
+			return dst, false
+		}
+		if st.Lookup != nil {
+			lookup(st.Lookup)
+		} else {
+			dst = append(dst, st.E)
+		}
+		if st.ValueLookup != nil {
+			lookup(st.ValueLookup)
+		} else if x, ok := st.V.AsEntityID(); ok {
+			dst = append(dst, x)
+		}
+	}
+	return dst, ok
+}
+
+// diffEntity appends e when its triples differ between a and b (CreatedAt
+// aside), with the targets of the links that differ.
+func diffEntity(dst []store.EntityID, a, b *store.Snapshot, e store.EntityID) []store.EntityID {
+	ta, tb := entityTriples(a, e), entityTriples(b, e)
+	if len(ta) == len(tb) {
+		same := true
+		for i := range ta {
+			if ta[i].Key() != tb[i].Key() {
+				same = false
+				break
+			}
+		}
+		if same {
+			return dst
+		}
+	}
+	dst = append(dst, e)
+	// Both are in EAV order: a merge walk finds the triples in one only.
+	i, j := 0, 0
+	target := func(t store.Triple, attrs *store.Attrs) {
+		if at, ok := attrs.ByID(t.A); ok && at.IsRef() {
+			if x, ok := t.V.AsEntityID(); ok {
+				dst = append(dst, x)
+			}
+		}
+	}
+	for i < len(ta) || j < len(tb) {
+		switch {
+		case j == len(tb):
+			target(ta[i], a.Attrs())
+			i++
+		case i == len(ta):
+			target(tb[j], b.Attrs())
+			j++
+		default:
+			switch cmp := query.CompareIndex(query.EAV, ta[i], tb[j]); {
+			case cmp < 0:
+				target(ta[i], a.Attrs())
+				i++
+			case cmp > 0:
+				target(tb[j], b.Attrs())
+				j++
+			default:
+				i++
+				j++
+			}
+		}
+	}
+	return dst
+}
+
+func entityTriples(s *store.Snapshot, e store.EntityID) []store.Triple {
+	var out []store.Triple
+	s.ScanEntity(e, store.AttrID{}, func(t store.Triple) bool {
+		out = append(out, t)
+		return true
+	})
+	return out
+}
+
+func sortUnique(ids []store.EntityID) []store.EntityID {
+	slices.SortFunc(ids, func(a, b store.EntityID) int { return a.Compare(b) })
+	return slices.Compact(ids)
+}
