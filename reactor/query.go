@@ -34,7 +34,7 @@ type querySub struct {
 	// The connection.
 	sent     bool   // add-query sent on this connection
 	answered bool   // add-query-ok received on this connection: deltas apply
-	sentGen  uint64 // Core.attrsGen when add-query was last sent (see resendRefused)
+	sentGen  uint64 // Core.attrsGen when add-query was last sent (see attrsLearnt)
 
 	// The cache.
 	lastUsed int64 // ms
