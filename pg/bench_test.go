@@ -95,6 +95,10 @@ func BenchmarkRead(b *testing.B) {
 	b.Run("where-order-limit50/100k", func(b *testing.B) {
 		run(b, `{"todos": {"$": {"where": {"done": false}, "order": {"rank": "desc"}, "limit": 50}}}`)
 	})
+	b.Run("by-id/100k", func(b *testing.B) {
+		// The shape of a live query on one entity, as the bench command's.
+		run(b, fmt.Sprintf(`{"todos": {"$": {"where": {"id": %q}}}}`, benchID(2, 4242)))
+	})
 	b.Run("nested/50users-x100", func(b *testing.B) {
 		run(b, `{"users": {"$": {"order": {"name": "asc"}, "limit": 50}, "todos": {}}}`)
 	})

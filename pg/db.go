@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/triplesync/triplesync/query"
@@ -19,6 +19,9 @@ import (
 type DB struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
+	// kinds are the attribute kinds the last Read found: the next one
+	// builds its first scans with them (see Read).
+	kinds atomic.Pointer[map[store.AttrID]attrKind]
 }
 
 // NewDB returns a DB over pool. logger receives retries and other events
@@ -45,21 +48,27 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 //		return err
 //	})
 //
-// Beginning the transaction costs one round trip, which also reads which
+// The transaction begins with the first Scan, in the same round trip:
+// BEGIN, three planner switches for the transaction, a read of which
 // attributes are indexed and which are links (the scans' SQL depends on
-// it) and sets three planner switches for the transaction. Sequential
-// scans are off: every scan has an index made for it (see the package
-// comment), and the planner's default costs otherwise prefer reading the
-// whole triples table once a set of entities passes a few percent of it,
-// which measured six times slower than the primary key. Parallel query is
-// off: a page of a live query is a few index scans, better run alone than
-// with workers started for every subscriber. JIT is off: it compiles any
-// plan whose cost passes a threshold (a disabled sequential scan of a
-// seven-row table does), which cost 40 to 160 ms for queries that run in
-// microseconds.
+// it), and the scans themselves, built with the kinds the previous Read
+// found. Should this snapshot's kinds differ (a schema change in
+// between), the scans' answers are dropped and the scans sent again,
+// built right. A Read whose fn never scans opens no transaction.
 //
-// Read returns fn's error as it is, or the error of beginning the
-// transaction.
+// The switches: sequential scans are off, since every scan has an index
+// made for it (see the package comment), and the planner's default costs
+// otherwise prefer reading the whole triples table once a set of entities
+// passes a few percent of it, which measured six times slower than the
+// primary key. Parallel query is off: a page of a live query is a few
+// index scans, better run alone than with workers started for every
+// subscriber. JIT is off: it compiles any plan whose cost passes a
+// threshold (a disabled sequential scan of a seven-row table does), which
+// cost 40 to 160 ms for queries that run in microseconds.
+//
+// Read returns fn's error as it is (an error beginning the transaction
+// comes from the first Scan, wrapped by it), or the error of acquiring a
+// connection.
 func (db *DB) Read(ctx context.Context, fn func(src query.Source) error) error {
 	_, err := db.read(ctx, fn)
 	return err
@@ -72,18 +81,13 @@ func (db *DB) read(ctx context.Context, fn func(src query.Source) error) (trips 
 		return 0, fmt.Errorf("read: %w", err)
 	}
 	defer conn.Release() // pgxpool closes a connection left inside a transaction
-	src := &source{ctx: ctx, conn: conn, attrs: map[store.AttrID]attrKind{}}
-	b := &pgx.Batch{}
-	b.Queue("begin isolation level repeatable read read only")
-	b.Queue("set local max_parallel_workers_per_gather = 0")
-	b.Queue("set local enable_seqscan = off")
-	b.Queue("set local jit = off")
-	b.Queue(selectAttrKinds).Query(src.collectAttrKinds)
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return 0, fmt.Errorf("read: begin: %w", err)
-	}
-	// A read-only transaction has nothing to commit.
-	defer conn.Exec(context.WithoutCancel(ctx), "rollback")
+	src := &source{ctx: ctx, conn: conn, db: db}
+	defer func() {
+		if src.begun {
+			// A read-only transaction has nothing to commit.
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "rollback")
+		}
+	}()
 	err = fn(src)
 	src.closed = true
 	return src.trips, err

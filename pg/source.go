@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
@@ -29,11 +30,14 @@ import (
 // next to a cursor).
 type source struct {
 	ctx    context.Context // bound for one evaluation, as query.Source asks
-	conn   *pgxpool.Conn   // inside the Read's transaction
+	conn   *pgxpool.Conn   // inside the Read's transaction once begun
+	db     *DB
+	begun  bool // BEGIN was sent: the Read must roll back
 	closed bool
-	trips  int // round trips made
+	trips  int // round trips made by scans
 	// attrs says which attributes have the ave flag and which are links,
-	// read with the transaction's snapshot, which cannot change.
+	// read with the transaction's snapshot, which cannot change; before
+	// that round trip's answer, the previous Read's (a guess).
 	attrs map[store.AttrID]attrKind
 }
 
@@ -47,16 +51,63 @@ type attrKind struct {
 const selectAttrKinds = `select id, is_unique or is_indexed, value_type = 'ref' from attrs
 	where is_unique or is_indexed or value_type = 'ref'`
 
-func (s *source) collectAttrKinds(rows pgx.Rows) error {
+// beginRead opens a Read's transaction: a snapshot for every stage, and
+// the planner switches of DB.Read, in one statement.
+const (
+	beginRead    = "begin isolation level repeatable read read only"
+	readSwitches = "select set_config('max_parallel_workers_per_gather', '0', true), " +
+		"set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
+)
+
+// queueBegin queues the statements that open the transaction.
+func queueBegin(b *pgx.Batch) {
+	b.Queue(beginRead)
+	b.Queue(readSwitches)
+	b.Queue(selectAttrKinds)
+}
+
+// readBegin reads the answers of queueBegin's statements: the attribute
+// kinds of the transaction's snapshot.
+func readBegin(br pgx.BatchResults) (map[store.AttrID]attrKind, error) {
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	kinds := map[store.AttrID]attrKind{}
 	for rows.Next() {
 		var a store.AttrID
 		var k attrKind
 		if err := rows.Scan((*[16]byte)(&a), &k.ave, &k.ref); err != nil {
-			return err
+			return nil, err
 		}
-		s.attrs[a] = k
+		kinds[a] = k
 	}
-	return rows.Err()
+	return kinds, rows.Err()
+}
+
+// begin opens the transaction alone, for when there are no kinds to
+// guess with.
+func (s *source) begin() error {
+	b := &pgx.Batch{}
+	queueBegin(b)
+	br := s.conn.SendBatch(s.ctx, b)
+	kinds, err := readBegin(br)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("read: begin: %w", err)
+	}
+	s.attrs = kinds
+	s.db.kinds.Store(&kinds)
+	return nil
 }
 
 var _ query.Source = (*source)(nil)
@@ -65,34 +116,63 @@ var _ query.Source = (*source)(nil)
 // scan reads its whole answer.
 const maxPushedLimit = 1 << 16
 
-// Scan implements [query.Source].
+// Scan implements [query.Source]. The first Scan also opens the
+// transaction, in the same round trip (see DB.Read).
 func (s *source) Scan(scans []query.Scan) ([][]store.Triple, error) {
 	if s.closed {
 		return nil, ErrSourceClosed
 	}
-	out := make([][]store.Triple, len(scans))
-	plans := make([]*scanPlan, 0, len(scans))
-	for i := range scans {
-		sc := &scans[i]
-		if err := sc.Validate(); err != nil {
+	begin := false
+	if !s.begun {
+		s.begun = true
+		if p := s.db.kinds.Load(); p != nil {
+			s.attrs, begin = *p, true
+		} else if err := s.begin(); err != nil {
 			return nil, err
 		}
-		kind := s.attrs[sc.A]
-		if sc.Index == query.VAE && !kind.ref {
-			return nil, fmt.Errorf("%w: vae: %s is not a ref attribute", query.ErrBadScan, sc.A)
-		}
-		if p := newScanPlan(sc, i, kind); p != nil {
-			plans = append(plans, p)
-		}
 	}
-	for len(plans) > 0 {
+	out, plans, err := s.plan(scans)
+	if err != nil && begin {
+		// The guessed kinds may be what makes a scan invalid.
+		if err = s.begin(); err == nil {
+			out, plans, err = s.plan(scans)
+		}
+		begin = false
+	}
+	if err != nil {
+		return nil, err
+	}
+	for len(plans) > 0 || begin {
 		b := &pgx.Batch{}
+		if begin {
+			queueBegin(b)
+		}
 		for _, p := range plans {
 			sql, args := p.sql()
 			b.Queue(sql, args...)
 		}
 		s.trips++
 		br := s.conn.SendBatch(s.ctx, b)
+		if begin {
+			begin = false
+			kinds, err := readBegin(br)
+			if err != nil {
+				br.Close()
+				return nil, fmt.Errorf("read: begin: %w", err)
+			}
+			if !maps.Equal(kinds, s.attrs) {
+				// The schema changed since the guess: build the scans again.
+				s.attrs = kinds
+				s.db.kinds.Store(&kinds)
+				if err := br.Close(); err != nil {
+					return nil, err
+				}
+				if out, plans, err = s.plan(scans); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
 		var again []*scanPlan
 		for _, p := range plans {
 			ts, heads, err := collectTriples(br)
@@ -118,6 +198,27 @@ func (s *source) Scan(scans []query.Scan) ([][]store.Triple, error) {
 		plans = again
 	}
 	return out, nil
+}
+
+// plan validates scans and builds the plans of those that can select
+// anything; out has a nil answer for each scan.
+func (s *source) plan(scans []query.Scan) ([][]store.Triple, []*scanPlan, error) {
+	out := make([][]store.Triple, len(scans))
+	plans := make([]*scanPlan, 0, len(scans))
+	for i := range scans {
+		sc := &scans[i]
+		if err := sc.Validate(); err != nil {
+			return nil, nil, err
+		}
+		kind := s.attrs[sc.A]
+		if sc.Index == query.VAE && !kind.ref {
+			return nil, nil, fmt.Errorf("%w: vae: %s is not a ref attribute", query.ErrBadScan, sc.A)
+		}
+		if p := newScanPlan(sc, i, kind); p != nil {
+			plans = append(plans, p)
+		}
+	}
+	return out, plans, nil
 }
 
 // collectTriples reads the next result of br: rows of (part, entity_id,
