@@ -149,7 +149,8 @@ func (b *batch) write(st *Step) error {
 	}
 	if merge {
 		var cur Value
-		if old := b.ix.valuesOf(e, attr.ID); len(old) > 0 {
+		var buf [1]Triple
+		if old := b.ix.valuesOf(buf[:0], e, attr.ID); len(old) > 0 {
 			cur = old[0].V
 		}
 		if v, err = MergeValues(cur, v); err != nil {
@@ -190,7 +191,8 @@ func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool) error {
 	}
 	t := Triple{E: e, A: attr.ID, V: v, CreatedAt: b.now}
 	if attr.Cardinality == CardinalityOne {
-		old := b.ix.valuesOf(e, attr.ID)
+		var buf [1]Triple
+		old := b.ix.valuesOf(buf[:0], e, attr.ID)
 		if len(old) == 1 && old[0].V == v {
 			return b.ensureID(e, attr)
 		}

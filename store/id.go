@@ -33,16 +33,30 @@ func ParseEntityID(s string) (EntityID, error) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return id, fmt.Errorf("%w: %q", ErrInvalidID, s)
 	}
+	var bad byte
 	for j, i := range hexPositions {
-		hi, ok1 := fromHex(s[i])
-		lo, ok2 := fromHex(s[i+1])
-		if !ok1 || !ok2 {
-			return EntityID{}, fmt.Errorf("%w: %q", ErrInvalidID, s)
-		}
-		id[j] = hi<<4 | lo
+		hi, lo := hexDigit[s[i]], hexDigit[s[i+1]]
+		bad |= hi | lo
+		id[j] = hi<<4 | lo&0x0f
+	}
+	if bad&0xf0 != 0 {
+		return EntityID{}, fmt.Errorf("%w: %q", ErrInvalidID, s)
 	}
 	return id, nil
 }
+
+// hexDigit maps a hex digit (either case) to its value and every other
+// byte to 0xff: ParseEntityID ors the lookups together and checks once.
+var hexDigit = func() (t [256]byte) {
+	for c := range t {
+		v, ok := fromHex(byte(c))
+		if !ok {
+			v = 0xff
+		}
+		t[c] = v
+	}
+	return t
+}()
 
 // hexPositions are where each byte's two hex digits start in the canonical
 // form. (Skipping any '-' instead let a misplaced dash walk the parser off

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"sync"
 
 	"github.com/tidwall/btree"
 )
@@ -23,6 +24,27 @@ const degree = 32
 
 func newTree(less func(a, b *Triple) bool) *tree {
 	return btree.NewBTreeGOptions(less, btree.Options{NoLocks: true, Degree: degree})
+}
+
+// fill puts n items, sorted in tr's order (item(i) is the i-th), into the
+// empty tree tr. Bulk loading alone leaves every leaf but the last exactly
+// at the minimum fill (btree splits a full node in the middle), so the
+// first delete from any leaf merges it with a neighbour, which leaves its
+// parent under the minimum too, and so on to the root: every delete from a
+// loaded store copies two paths and their siblings. fill bulk-loads three
+// items in four, then sets the fourth into place (nearby sets are cheap
+// with a path hint): leaves end a third above the minimum, with room for
+// deletes and inserts alike.
+func fill(tr *tree, n int, item func(i int) *Triple) {
+	for i := range n {
+		if i%4 != 3 {
+			tr.Load(item(i))
+		}
+	}
+	var hint btree.PathHint
+	for i := 3; i < n; i += 4 {
+		tr.SetHint(item(i), &hint)
+	}
 }
 
 // kindMax is a Kind above every real one. Values of this kind exist only as
@@ -98,16 +120,39 @@ func lessAEV(a, b *Triple) bool { return cmpAEV(a, b) < 0 }
 func lessAVE(a, b *Triple) bool { return cmpAVE(a, b) < 0 }
 func lessVAE(a, b *Triple) bool { return cmpVAE(a, b) < 0 }
 
+// pivots recycles the search keys handed to the trees. The btree takes
+// them by pointer through its comparator, so a key on the stack would
+// escape: every scan, lookup and delete would allocate one, the most
+// frequent allocation of an evaluation.
+var pivots = sync.Pool{New: func() any { return new(Triple) }}
+
+// getPivot returns a recycled key holding k; release it with putPivot.
+func getPivot(k *Triple) *Triple {
+	p := pivots.Get().(*Triple)
+	*p = *k
+	return p
+}
+
+// putPivot recycles p, dropping its value's string.
+func putPivot(p *Triple) {
+	*p = Triple{}
+	pivots.Put(p)
+}
+
 // ascend calls fn with the triples of tr from pivot on, in order, until fn
 // returns false.
 func ascend(tr *tree, pivot Triple, fn func(Triple) bool) {
-	tr.Ascend(&pivot, func(t *Triple) bool { return fn(*t) })
+	p := getPivot(&pivot)
+	tr.Ascend(p, func(t *Triple) bool { return fn(*t) })
+	putPivot(p)
 }
 
 // descend calls fn with the triples of tr from pivot down, in reverse
 // order, until fn returns false.
 func descend(tr *tree, pivot Triple, fn func(Triple) bool) {
-	tr.Descend(&pivot, func(t *Triple) bool { return fn(*t) })
+	p := getPivot(&pivot)
+	tr.Descend(p, func(t *Triple) bool { return fn(*t) })
+	putPivot(p)
 }
 
 // scan calls fn with every triple of tr in order until fn returns false.
@@ -117,7 +162,9 @@ func scan(tr *tree, fn func(Triple) bool) {
 
 // get returns the triple of tr with k's key.
 func get(tr *tree, k Triple) (Triple, bool) {
-	t, ok := tr.Get(&k)
+	p := getPivot(&k)
+	t, ok := tr.Get(p)
+	putPivot(p)
 	if !ok {
 		return Triple{}, false
 	}
@@ -160,14 +207,16 @@ func (ix *indexes) insert(t Triple, flags IndexFlags) {
 
 // remove deletes t's key from every index flags say it belongs to.
 func (ix *indexes) remove(t Triple, flags IndexFlags) {
-	ix.eav.Delete(&t)
-	ix.aev.Delete(&t)
+	p := getPivot(&t)
+	ix.eav.Delete(p)
+	ix.aev.Delete(p)
 	if flags&FlagAVE != 0 {
-		ix.ave.Delete(&t)
+		ix.ave.Delete(p)
 	}
 	if flags&FlagVAE != 0 {
-		ix.vae.Delete(&t)
+		ix.vae.Delete(p)
 	}
+	putPivot(p)
 }
 
 // get returns the stored triple with key k.
@@ -186,10 +235,11 @@ func (ix *indexes) entityAttr(e EntityID, a AttrID, fn func(Triple) bool) {
 	})
 }
 
-// valuesOf returns the triples of (e, a); for a cardinality-one attribute
-// that is at most one.
-func (ix *indexes) valuesOf(e EntityID, a AttrID) []Triple {
-	var out []Triple
+// valuesOf appends the triples of (e, a) to dst; for a cardinality-one
+// attribute that is at most one, so a caller's small array spares the
+// allocation.
+func (ix *indexes) valuesOf(dst []Triple, e EntityID, a AttrID) []Triple {
+	out := dst
 	ix.entityAttr(e, a, func(t Triple) bool {
 		out = append(out, t)
 		return true

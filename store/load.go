@@ -96,9 +96,7 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 			}
 		}
 	}
-	for i := range ts {
-		s.ix.eav.Load(&ts[i])
-	}
+	fill(s.ix.eav, len(ts), func(i int) *Triple { return &ts[i] })
 
 	// AEV: a stable partition of the EAV order by attribute is in (a, e, v)
 	// order already: a counting sort of positions, no comparisons.
@@ -125,11 +123,10 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 		aev[next[a]] = int32(i)
 		next[a]++
 	}
-	for _, i := range aev {
-		s.ix.aev.Load(&ts[i])
-	}
+	fill(s.ix.aev, len(aev), func(i int) *Triple { return &ts[aev[i]] })
 
 	var refs []refKey
+	var ave []*Triple // the AVE index's triples, in its order
 	for _, id := range ids {
 		a, _ := attrs.ByID(id)
 		flags := a.Flags()
@@ -152,9 +149,10 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 				return nil, fmt.Errorf("load %s: %w: %s.%s = %s is held by %s and %s",
 					t, ErrUniqueViolation, a.Namespace, a.Label, t.V, part[i-1].E, t.E)
 			}
-			s.ix.ave.Load(t)
 		}
+		ave = append(ave, part...)
 	}
+	fill(s.ix.ave, len(ave), func(i int) *Triple { return ave[i] })
 	// VAE by parsed target ids: comparing 16-byte ids beats comparing their
 	// 36-character strings, and the order is the same.
 	slices.SortFunc(refs, func(x, y refKey) int {
@@ -166,9 +164,7 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 		}
 		return cmpID(&x.e, &y.e)
 	})
-	for _, k := range refs {
-		s.ix.vae.Load(&ts[k.i])
-	}
+	fill(s.ix.vae, len(refs), func(i int) *Triple { return &ts[refs[i].i] })
 	return s, nil
 }
 
