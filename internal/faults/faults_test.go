@@ -125,8 +125,8 @@ func TestPostgresRestart(t *testing.T) {
 
 // TestPostgresRestartInProcess: like TestPostgresRestart, but the server
 // must survive the restart by itself (issue 9): a WAL Handle that fails
-// while Postgres is down (its visibility check draws a terminated pool
-// connection) ends the reader's replication connection, which also lets
+// while Postgres is down (its visibility check's connection was
+// terminated) ends the reader's replication connection, which also lets
 // the fast shutdown finish, and the reader streams again once Postgres is
 // back.
 func TestPostgresRestartInProcess(t *testing.T) {

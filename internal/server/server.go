@@ -118,6 +118,7 @@ func (s *Server) Open(ctx context.Context) error {
 		return err
 	}
 	s.db = pg.NewDB(s.pool, s.log)
+	s.vis.dsn = s.cfg.DSN
 
 	instance := s.cfg.InstanceID
 	if instance == "" {
@@ -197,7 +198,7 @@ func (s *Server) handle(ctx context.Context, tx wal.Transaction) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if err := s.vis.wait(ctx, s.pool, tx.Xid); err != nil {
+	if err := s.vis.wait(ctx, tx.Xid); err != nil {
 		return err
 	}
 	if tx.Reset {
@@ -260,6 +261,11 @@ func (s *Server) Close(ctx context.Context) error {
 	if r := s.reader.Load(); r != nil {
 		if err := r.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close wal reader: %w", err))
+		}
+		select {
+		case <-r.Done(): // the reader's goroutines, its only users, are done
+			s.vis.close(ctx)
+		default:
 		}
 	}
 	s.wg.Wait()

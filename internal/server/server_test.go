@@ -501,8 +501,8 @@ func TestDropSlot(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-// TestWALHandleError: the WAL Handle fails because the pool connection its
-// visibility check draws was terminated, as a Postgres restart does; the
+// TestWALHandleError: the WAL Handle fails because the connection its
+// visibility check uses was terminated, as a Postgres restart does; the
 // WAL reader ends its connection and streams again, the server keeps
 // serving, and the write whose Handle failed still reaches the subscriber
 // (issue 9).
@@ -516,9 +516,9 @@ func TestWALHandleError(t *testing.T) {
 	conn, err := pgx.Connect(t.Context(), db.DSN)
 	require.NoError(t, err)
 	defer conn.Close(context.Background())
-	// The pool hands out its most recently used connection without a
-	// ping, so the first Handle after the termination draws a dead one;
-	// a few rounds in case the pool pinged it anyway.
+	// Terminating every client backend but this one ends the server's
+	// visibility connection (and its pool's): the next Handle fails on
+	// it. A few rounds in case the write came first.
 	for i := 1; metricValue(t, srv, "triplesync_wal_handle_errors_total") == 0; i++ {
 		require.LessOrEqual(t, i, 10, "no Handle error after terminating the pool's connections %d times", i-1)
 		_, err := conn.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
