@@ -6,7 +6,7 @@
 // four indexes on tidwall/btree,
 //
 //	EAV  every triple, by entity, attribute, value    ([Snapshot.ScanEntity])
-//	AEV  every triple, by attribute, entity, value    ([Snapshot.ScanAttr])
+//	AEV  every triple, by attribute, entity, value    ([Snapshot.ScanAttr], [Snapshot.ScanAttrFrom] both ways)
 //	AVE  unique and indexed attributes, by value      ([Snapshot.ScanAttrValues])
 //	VAE  links, by the entity they point at           ([Snapshot.ScanRefs])
 //

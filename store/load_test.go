@@ -1,6 +1,9 @@
 package store_test
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,4 +71,62 @@ func TestLoadEqualsApply(t *testing.T) {
 	empty, err := store.Load(nil, nil)
 	require.NoError(t, err)
 	assert.Zero(t, empty.Len())
+}
+
+// TestLoadLargeThenApply loads a store of many B-tree nodes (Load bulk
+// loads most triples and sets the rest into place) and checks it holds
+// exactly the input, then that deletes and writes all over it keep every
+// index in step.
+func TestLoadLargeThenApply(t *testing.T) {
+	seed := testSeed(t)
+	r := rand.New(rand.NewPCG(seed, 1))
+	var ts []store.Triple
+	var users []store.EntityID
+	for i := range 3000 {
+		u := eid(i + 1)
+		users = append(users, u)
+		ts = append(ts, tr(u, aUsersID, ref(u), 1), tr(u, aUsersAge, num(float64(r.IntN(90))), 1),
+			tr(u, aUsersEmail, str(fmt.Sprint("u", i, "@x")), 1))
+		for range r.IntN(3) {
+			ts = append(ts, tr(u, aUsersTags, str(fmt.Sprint(r.IntN(40))), 1))
+		}
+	}
+	for i := range 3000 {
+		td := eid(10000 + i)
+		ts = append(ts, tr(td, aTodosID, ref(td), 1), tr(td, aTodosOwner, ref(users[r.IntN(len(users))]), 1))
+	}
+	r.Shuffle(len(ts), func(i, j int) { ts[i], ts[j] = ts[j], ts[i] })
+	s := mustLoad(t, ts...)
+	want := slices.Clone(ts)
+	slices.SortFunc(want, func(a, b store.Triple) int {
+		if c := a.E.Compare(b.E); c != 0 {
+			return c
+		}
+		if c := a.A.Compare(b.A); c != 0 {
+			return c
+		}
+		return store.Compare(a.V, b.V)
+	})
+	want = slices.CompactFunc(want, func(a, b store.Triple) bool { return a.Key() == b.Key() })
+	require.Equal(t, want, s.Triples(), "the loaded store holds exactly its input")
+
+	for round := range 10 {
+		var steps []store.Step
+		for range 50 {
+			u := users[r.IntN(len(users))]
+			switch r.IntN(3) {
+			case 0:
+				steps = append(steps, del(u, "users"))
+			case 1:
+				steps = append(steps, add(u, aUsersAge, num(float64(r.IntN(90)))))
+			default:
+				steps = append(steps, retract(u, aUsersTags, str(fmt.Sprint(r.IntN(40)))))
+			}
+		}
+		next, err := s.Apply(steps, int64(round+2))
+		require.NoError(t, err, "round %d (seed %d)", round, seed)
+		require.NoError(t, next.CheckInvariants(), "round %d (seed %d)", round, seed)
+		require.NoError(t, s.CheckInvariants(), "the old snapshot is untouched (seed %d)", seed)
+		s = next
+	}
 }

@@ -65,6 +65,36 @@ func (s *Snapshot) ScanAttr(a AttrID, fn func(Triple) bool) {
 	})
 }
 
+// ScanAttrFrom calls fn with each triple of attribute a in AEV order (by
+// entity, then value), ascending, or descending when desc, until fn returns
+// false. A non-nil from starts the scan at that key, inclusive: ascending
+// at the first triple not before it, descending at the last triple not
+// after it (from need not be stored; its A is ignored). Either way the
+// scan costs the triples it passes to fn, so a page read backwards from
+// the end of an attribute, or from a cursor in its middle, does not read
+// the rest.
+func (s *Snapshot) ScanAttrFrom(a AttrID, from *TripleKey, desc bool, fn func(Triple) bool) {
+	stop := func(t Triple) bool {
+		if t.A != a {
+			return false
+		}
+		return fn(t)
+	}
+	if !desc {
+		pivot := Triple{A: a}
+		if from != nil {
+			pivot.E, pivot.V = from.E, from.V
+		}
+		ascend(s.ix.aev, pivot, stop)
+		return
+	}
+	pivot := Triple{A: a, E: maxID, V: maxValue}
+	if from != nil {
+		pivot.E, pivot.V = from.E, from.V
+	}
+	descend(s.ix.aev, pivot, stop)
+}
+
 // ValueRange bounds a scan in the value order ([Compare]). A bound applies
 // only when its Has flag is set; an exclusive bound leaves out values equal
 // to it. The zero ValueRange holds every value.

@@ -1,6 +1,9 @@
 package store_test
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -232,4 +235,85 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	require.NoError(t, base.CheckInvariants())
 	assert.Equal(t, 18, base.Len())
+}
+
+func TestScanAttrFrom(t *testing.T) {
+	s := readFixture(t)
+	scan := func(a store.AttrID, from *store.TripleKey, desc bool) []store.Triple {
+		return collect(func(fn func(store.Triple) bool) { s.ScanAttrFrom(a, from, desc, fn) })
+	}
+	asc := collect(func(fn func(store.Triple) bool) { s.ScanAttr(aUsersTags, fn) })
+	require.Len(t, asc, 4)
+	assert.Equal(t, asc, scan(aUsersTags, nil, false), "ascending from the start is ScanAttr")
+	desc := scan(aUsersTags, nil, true)
+	require.Len(t, desc, 4)
+	for i := range desc {
+		assert.Equal(t, asc[len(asc)-1-i], desc[i], "descending is ScanAttr reversed")
+	}
+	// From a stored key, inclusive either way; from a key between two.
+	k := asc[1].Key()
+	assert.Equal(t, asc[1:], scan(aUsersTags, &k, false))
+	assert.Equal(t, []store.Triple{asc[1], asc[0]}, scan(aUsersTags, &k, true))
+	between := store.TripleKey{E: eid(1), V: str("b")} // after (1, a), before (1, t)
+	assert.Equal(t, asc[1:], scan(aUsersTags, &between, false))
+	assert.Equal(t, []store.Triple{asc[0]}, scan(aUsersTags, &between, true))
+	past := store.TripleKey{E: eid(99)}
+	assert.Empty(t, scan(aUsersTags, &past, false), "nothing after the last entity")
+	assert.Len(t, scan(aUsersTags, &past, true), 4, "everything before it")
+	assert.Empty(t, scan(aUsersName, nil, true), "an attribute without triples")
+	n := 0
+	s.ScanAttrFrom(aUsersTags, nil, true, func(store.Triple) bool { n++; return false })
+	assert.Equal(t, 1, n, "fn returning false stops the scan")
+}
+
+// TestScanAttrFromLarge checks ScanAttrFrom against a filter of every
+// triple on a store of many B-tree nodes, from random keys both ways.
+func TestScanAttrFromLarge(t *testing.T) {
+	seed := testSeed(t)
+	r := rand.New(rand.NewPCG(seed, 0))
+	var ts []store.Triple
+	for i := range 2000 {
+		u := eid(i + 1)
+		ts = append(ts, tr(u, aUsersID, ref(u), 1))
+		for range r.IntN(4) {
+			ts = append(ts, tr(u, aUsersTags, str(fmt.Sprint(r.IntN(50))), 1))
+		}
+	}
+	s := mustLoad(t, ts...)
+	var all []store.Triple // the tags triples in AEV order
+	for _, x := range s.Triples() {
+		if x.A == aUsersTags {
+			all = append(all, x)
+		}
+	}
+	aev := func(a, b store.Triple) int {
+		if c := a.E.Compare(b.E); c != 0 {
+			return c
+		}
+		return store.Compare(a.V, b.V)
+	}
+	for range 200 {
+		from := store.TripleKey{E: eid(r.IntN(2100)), A: aUsersTags, V: str(fmt.Sprint(r.IntN(60)))}
+		if r.IntN(4) == 0 && len(all) > 0 {
+			from = all[r.IntN(len(all))].Key()
+		}
+		f := store.Triple{E: from.E, A: from.A, V: from.V}
+		var wantAsc, wantDesc []store.Triple
+		for _, x := range all {
+			if aev(x, f) >= 0 {
+				wantAsc = append(wantAsc, x)
+			} else {
+				wantDesc = append(wantDesc, x)
+			}
+			if aev(x, f) == 0 {
+				wantDesc = append(wantDesc, x)
+			}
+		}
+		slices.Reverse(wantDesc)
+		gotAsc := collect(func(fn func(store.Triple) bool) { s.ScanAttrFrom(aUsersTags, &from, false, fn) })
+		gotDesc := collect(func(fn func(store.Triple) bool) { s.ScanAttrFrom(aUsersTags, &from, true, fn) })
+		require.Equal(t, len(wantAsc), len(gotAsc), "ascending from %s (seed %d)", from.E, seed)
+		require.Equal(t, wantAsc, gotAsc, "ascending from %v (seed %d)", from, seed)
+		require.Equal(t, wantDesc, gotDesc, "descending from %v (seed %d)", from, seed)
+	}
 }
