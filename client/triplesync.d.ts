@@ -35,7 +35,11 @@ export interface PageInfo {
 
 /** What a subscription callback receives. */
 export interface QueryResult<T = any> {
-  /** The result tree: {namespace: [{id, ...attrs, link: [...]}]}; undefined when error is set. */
+  /**
+   * The result tree: {namespace: [{id, ...attrs, link: [...]}]}; undefined when error is set.
+   * Read-only: a later result reuses the row objects of this one that did not change (a
+   * row keeps its identity until it changes), so mutating them corrupts later results.
+   */
   data: Record<string, T[]> | undefined;
   /** Page info per top-level namespace. */
   pageInfo: Record<string, PageInfo> | undefined;

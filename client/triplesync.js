@@ -74,13 +74,50 @@ function toError(e) {
   return new TriplesyncError({ message: String(e), kind: "client" });
 }
 
-function parseResult(json) {
-  const r = JSON.parse(json);
-  if (r.error) return { data: undefined, pageInfo: undefined, error: new TriplesyncError(r.error), fromCache: false };
-  const data = r.data;
-  const pageInfo = data.$pageInfo;
-  delete data.$pageInfo;
-  return { data, pageInfo, error: undefined, fromCache: r.fromCache };
+/**
+ * Returns a parser of one subscription's results, in order. The engine
+ * sends the whole result first (and whenever simpler), then patches
+ * against the result before: per top-level namespace, runs that are
+ * either [from, n] (n rows of the previous array from index from) or
+ * {rows: [...]} (new rows). Rows a patch keeps are the previous row
+ * objects, so a change to one row of a large result costs that row, and
+ * unchanged rows keep their identity (React's memo sees them unchanged).
+ * Apps must treat data as read-only: later results share its rows.
+ */
+function resultParser() {
+  let last = null; // the data of the last result
+  return (json) => {
+    const r = JSON.parse(json);
+    if (r.error) {
+      last = null;
+      return { data: undefined, pageInfo: undefined, error: new TriplesyncError(r.error), fromCache: false };
+    }
+    let data, pageInfo;
+    if (r.patch) {
+      if (last === null) throw new Error("triplesync: a result patch without a result before it");
+      data = {};
+      for (const [label, runs] of Object.entries(r.patch)) {
+        const prev = last[label] ?? [];
+        const rows = [];
+        for (const run of runs) {
+          if (Array.isArray(run)) {
+            const end = run[0] + run[1];
+            for (let i = run[0]; i < end; i++) rows.push(prev[i]);
+          } else {
+            for (const row of run.rows) rows.push(row);
+          }
+        }
+        data[label] = rows;
+      }
+      pageInfo = r.pageInfo;
+    } else {
+      data = r.data;
+      pageInfo = data.$pageInfo;
+      delete data.$pageInfo;
+    }
+    last = data;
+    return { data, pageInfo, error: undefined, fromCache: r.fromCache };
+  };
 }
 
 function safe(cb, arg, what) {
@@ -169,8 +206,16 @@ export class Client {
   subscribeQuery(q, cb) {
     let id = null;
     let done = false;
+    const parse = resultParser();
     const deliver = (json) => {
-      if (!done) safe(cb, parseResult(json), "query");
+      if (done) return;
+      let r;
+      try {
+        r = parse(json);
+      } catch (e) {
+        r = { data: undefined, pageInfo: undefined, error: toError(e), fromCache: false };
+      }
+      safe(cb, r, "query");
     };
     this.ready.then(
       () => {

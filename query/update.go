@@ -374,3 +374,11 @@ func sameCursor(a, b *Cursor) bool {
 	}
 	return *a == *b
 }
+
+// AppendJSON appends the entity's object as it appears in the result's
+// JSON (see [Result]): its id, fields and links.
+func (e *Entity) AppendJSON(dst []byte) []byte { return e.appendJSON(dst) }
+
+// AppendJSON appends the page info as it appears under "$pageInfo" in the
+// result's JSON (see [Result]).
+func (pi *PageInfo) AppendJSON(dst []byte) []byte { return pi.appendJSON(dst) }

@@ -20,7 +20,8 @@ const openTimeout = 30 * time.Second
 //
 // and a client is
 //
-//	subscribe(queryJSON, cb(resultJSON)) → subscription number
+//	subscribe(queryJSON, cb(resultJSON)) → subscription number (each result
+//	  after the first may be a patch against the one before: see Patcher)
 //	unsubscribe(number)
 //	transact(opsJSON, onSettled(errorJSON | null, txId)) → Promise<mutationId>
 //	status() → statusJSON
@@ -164,12 +165,13 @@ func (c *jsClient) subscribe(q string, cb js.Value) int {
 	c.subs[id] = s
 	c.mu.Unlock()
 	c.work.push(func() {
+		var p Patcher // the callbacks of one subscription run one at a time, in order
 		u := c.client.SubscribeQuery([]byte(q), func(r reactor.QueryResult) {
 			s.mu.Lock()
 			cancelled := s.cancelled
 			s.mu.Unlock()
 			if !cancelled {
-				invoke(cb, string(AppendResult(nil, r)))
+				invoke(cb, string(p.Append(nil, r)))
 			}
 		})
 		s.mu.Lock()
