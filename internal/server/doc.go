@@ -27,9 +27,16 @@
 //	Open: pool → pg.Migrate → WAL reader on slot wal.SlotName(instance)
 //	      → max(tx-id) → session.Server.Open (loads the registry)
 //	      → processed tx-id = max(tx-id) → HTTP
-//	WAL:  wal.Reader → Handle → session.Server.Apply (registry, invalidator,
-//	      processed tx-id, wake sessions) → return → the reader acknowledges
-//	      the transaction's LSN
+//	WAL:  wal.Reader → Handle → visibility check (its own connection)
+//	      → session.Server.Apply (registry, invalidator, processed tx-id,
+//	      wake sessions) → return → the reader acknowledges the LSN
+//
+// The visibility check waits until the transaction is visible to the
+// snapshots re-runs take next (visible.go). When Postgres restarts it
+// fails, and so does Handle: the reader then ends its replication
+// connection (which a fast shutdown waits for), reconnects with backoff
+// and delivers the transaction again, so the server rides the restart
+// out without a supervisor (issue 9). Handle never retries by itself.
 //
 // The reader starts before the registry is loaded and the last tx-id is
 // read, so nothing committed after them can be missed; its deliveries wait
