@@ -407,7 +407,7 @@ func (s *session) refresh() {
 			}
 			continue
 		}
-		for _, qid := range sortedKeys(k.subs) {
+		for _, qid := range subIDs(k.subs) {
 			sb := k.subs[qid]
 			srv.stats.refreshes.Add(1)
 			if v.err != nil {
@@ -584,6 +584,16 @@ func originalEvent(raw []byte) json.RawMessage {
 	}
 	b, _ := json.Marshal(head)
 	return b
+}
+
+// subIDs returns a shared query's query-ids in order; nearly always one.
+func subIDs(m map[string]*sub) []string {
+	if len(m) == 1 {
+		for qid := range m {
+			return []string{qid}
+		}
+	}
+	return sortedKeys(m)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"weak"
 
 	"github.com/triplesync/triplesync/internal/perm"
@@ -37,13 +38,21 @@ type shared struct {
 	auth perm.Auth // whose permissions the query runs with (any subscriber's: equal contexts)
 	refs int       // sessions subscribed; guarded by hub.mu
 
-	// runMu serialises runs, so sessions woken together run the query
-	// once: the first runs it, the others find its version fresh enough.
-	// It guards the fields below.
-	runMu  sync.Mutex
+	// latest is the newest version; sessions read it without a lock.
+	latest atomic.Pointer[version]
+
+	// runMu guards running, held only briefly: runs are serialised by
+	// running, so sessions woken together run the query once. The first
+	// runs it; the others wait on the channel, not on a mutex (a thousand
+	// sessions queued on one mutex are let through one by one, each
+	// scheduled in turn, which measured tens of ms), and then find its
+	// version fresh enough.
+	runMu   sync.Mutex
+	running chan struct{} // closed when the run in progress ends; nil when none
+
+	// Owned by the session running the query (the one that set running).
 	q      *query.Query // parsed against qAttrs
 	qAttrs *store.Attrs
-	latest *version
 }
 
 // version is one result of a shared query. It is immutable once built,
@@ -155,11 +164,41 @@ func (s *Server) unsubscribe(id invalidator.SessionID, key invalidator.QueryKey)
 // Runs of one shared query are serialised, so sessions woken by one change
 // run it once between them.
 func (s *Server) ensure(ctx context.Context, sh *shared, need invalidator.Ticket) (*version, error) {
-	sh.runMu.Lock()
-	defer sh.runMu.Unlock()
-	if v := sh.latest; v != nil && v.ticket >= need {
-		return v, nil
+	for {
+		if v := sh.latest.Load(); v != nil && v.ticket >= need {
+			return v, nil
+		}
+		sh.runMu.Lock()
+		if v := sh.latest.Load(); v != nil && v.ticket >= need {
+			sh.runMu.Unlock()
+			return v, nil
+		}
+		if ch := sh.running; ch != nil {
+			sh.runMu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		ch := make(chan struct{})
+		sh.running = ch
+		sh.runMu.Unlock()
+		v, err := s.run(ctx, sh)
+		sh.runMu.Lock()
+		if v != nil {
+			sh.latest.Store(v)
+		}
+		sh.running = nil
+		sh.runMu.Unlock()
+		close(ch)
+		return v, err
 	}
+}
+
+// run runs sh once; only the session that set sh.running calls it.
+func (s *Server) run(ctx context.Context, sh *shared) (*version, error) {
 	// The ticket comes first: attributes and rules are replaced before the
 	// invalidator wakes the queries they affect, so loading them after the
 	// ticket gives ones at least as new as the ticket claims.
@@ -171,9 +210,7 @@ func (s *Server) ensure(ctx context.Context, sh *shared, need invalidator.Ticket
 	if sh.qAttrs != attrs {
 		q, err := query.Parse([]byte(sh.key.Query), attrs)
 		if err != nil {
-			v := &version{ticket: ticket, err: err}
-			sh.latest = v
-			return v, nil
+			return &version{ticket: ticket, err: err}, nil
 		}
 		sh.q, sh.qAttrs = q, attrs
 	}
@@ -199,7 +236,6 @@ func (s *Server) ensure(ctx context.Context, sh *shared, need invalidator.Ticket
 		// The registration keeps its coarse topics, which is sound.
 		s.log.Error("refine query topics", logKeyQuery, sh.key.String(), logKeyError, err)
 	}
-	sh.latest = v
 	return v, nil
 }
 
