@@ -198,3 +198,40 @@ func TestHeldConfirmedBounded(t *testing.T) {
 	assert.Empty(t, core.Pending(), "once the cached queries are forgotten, nothing needs the writes")
 	assert.ElementsMatch(t, []string{cachedID, otherID}, deleted)
 }
+
+// Attributes a client defines get ids derived from their namespace and
+// label, the same on every client, so two clients defining the same one
+// send identical add-attrs, which the server accepts both (issue #7).
+func TestTransactStableAttrIDs(t *testing.T) {
+	n := newNames()
+	attrs := todoAttrs(n)
+	raw, err := jsonMarshal(attrs.List())
+	require.NoError(t, err)
+	define := func(seed uint64) []store.Step {
+		core, err := reactor.NewCore(reactor.Config{Now: newClock().Now, Rand: newRand(seed), CreateMissingAttrs: true})
+		require.NoError(t, err)
+		core.Load(&reactor.State{Settings: map[string][]byte{reactor.SettingAttrs: raw}})
+		_, err = core.Transact([]store.TxOp{{Action: "update", Namespace: "todos", ID: n.id("t1"), Args: map[string]any{"priority": 1, "title": "x"}}})
+		require.NoError(t, err)
+		_, err = core.Transact([]store.TxOp{{Action: "update", Namespace: "todos", ID: n.id("t2"), Args: map[string]any{"priority": 2}}})
+		require.NoError(t, err)
+		p := core.Pending()
+		require.Len(t, p, 2)
+		return append(p[0].Steps, p[1].Steps...)
+	}
+	a, b := define(1), define(2)
+	require.Equal(t, a, b, "the same steps from two clients")
+	require.Equal(t, store.OpAddAttr, a[0].Op)
+	prio := a[0].Attr
+	assert.Equal(t, "priority", prio.Label)
+	assert.Equal(t, prio.ID, a[0].A)
+	var wrote int
+	for _, s := range a[1:] {
+		if s.A == prio.ID {
+			wrote++
+		}
+		_, known := attrs.ByID(s.A)
+		assert.True(t, known || s.A == prio.ID, "step %+v names an attribute nobody defined", s)
+	}
+	assert.Equal(t, 2, wrote, "both writes name the defined attribute")
+}

@@ -139,3 +139,35 @@ func TestConfirmedBeforeSubscribe(t *testing.T) {
 	}
 	assert.True(t, seen[0].FromCache, "the cached result comes first")
 }
+
+// Two clients on a fresh database write at once with attributes nobody
+// has defined: both define todos.id and todos.title, identically, and
+// both writes are applied (issue #7: the second was refused as a
+// duplicate attribute).
+func TestConcurrentDefinitions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	db := pgtest.New(t)
+	srv := startServer(t, db)
+	a := openClient(t, srv, nil)
+	b := openClient(t, srv, nil)
+	waitOnline(t, a)
+	waitOnline(t, b)
+	ta, err := a.Transact([]store.TxOp{{Action: "create", Namespace: "todos", ID: newID(t), Args: map[string]any{"title": "from a"}}})
+	require.NoError(t, err)
+	tb, err := b.Transact([]store.TxOp{{Action: "create", Namespace: "todos", ID: newID(t), Args: map[string]any{"title": "from b"}}})
+	require.NoError(t, err)
+	_, err = ta.Wait(t.Context())
+	require.NoError(t, err, "server log:\n%s", srv.logText())
+	_, err = tb.Wait(t.Context())
+	require.NoError(t, err, "server log:\n%s", srv.logText())
+
+	q := `{"todos":{"$":{"order":{"title":"asc"}}}}`
+	for _, c := range []*reactor.Client{a, b} {
+		wait := subscribe(t, c, q)
+		wait(func(r reactor.QueryResult) bool {
+			return r.Error == nil && !r.FromCache && strings.Join(titles(r), ",") == "from a,from b"
+		})
+	}
+}
