@@ -56,9 +56,10 @@ type Config struct {
 	MaxMessageBytes int
 
 	// CreateMissingAttrs makes Transact define attributes for labels the
-	// registry does not have (add-attr steps with fresh ids, sent with the
-	// mutation), as a schemaless InstantDB app does. Off, an unknown label
-	// is an error.
+	// registry does not have (add-attr steps sent with the mutation), as a
+	// schemaless InstantDB app does. Their ids derive from namespace and
+	// label, so clients defining the same attribute at once agree and the
+	// server applies it once. Off, an unknown label is an error.
 	CreateMissingAttrs bool
 }
 
