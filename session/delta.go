@@ -69,6 +69,8 @@ type computation struct {
 	queryID string
 	full    bool
 	body    []byte
+	// v and from are the versions the delta goes between, when it is one.
+	v, from *version
 }
 
 // The frames below are spliced from pre-encoded parts instead of going

@@ -417,13 +417,14 @@ func (s *session) refresh() {
 				s.removeSub(qid)
 				continue
 			}
-			body, changed := v.deltaFrom(sb.last)
+			from := sb.last
+			body, changed := v.deltaFrom(from)
 			sb.last = v
 			if !changed {
 				srv.stats.unchanged.Add(1)
 				continue
 			}
-			comps = append(comps, computation{queryID: qid, body: body})
+			comps = append(comps, computation{queryID: qid, body: body, v: v, from: from})
 		}
 	}
 	s.scheduleRetry()
@@ -445,7 +446,14 @@ func (s *session) refresh() {
 	if len(comps) == 0 && attrsOut == nil && !own {
 		return
 	}
-	frame := appendRefreshOK(nil, processed, comps, attrsOut)
+	var frame []byte
+	if c := comps; len(c) == 1 && attrsOut == nil {
+		// The common push: one query changed. Sessions on the same shared
+		// query, one version behind, share the frame.
+		frame = c[0].v.refreshFrame(c[0].from, c[0].queryID, processed, c[0])
+	} else {
+		frame = appendRefreshOK(nil, processed, comps, attrsOut)
+	}
 	if !s.send(frame) {
 		return
 	}

@@ -72,6 +72,19 @@ type version struct {
 
 	mu     sync.Mutex
 	deltas []cachedDelta // a few recent "from" versions, newest last
+	frame  cachedFrame   // the last refresh-ok built of one delta to this version
+}
+
+// cachedFrame is a refresh-ok frame holding one computation: the delta
+// from a version to the one holding the cache, under a query-id, with a
+// processed-tx-id. A thousand sessions on one query are woken by one
+// change and push the same frame; they share it rather than each building
+// a copy. Frames are never modified once queued.
+type cachedFrame struct {
+	from      weak.Pointer[version]
+	queryID   string
+	processed store.TxID
+	b         []byte
 }
 
 // cachedDelta is the encoded delta from one earlier version. It holds that
@@ -125,6 +138,23 @@ func (v *version) deltaFrom(from *version) (body []byte, changed bool) {
 	}
 	v.deltas = append(v.deltas, cachedDelta{from: wf, body: body, changed: changed})
 	return body, changed
+}
+
+// refreshFrame returns the refresh-ok frame of the single computation c,
+// the delta from the version from, with processed as its processed-tx-id:
+// the cached one when the last call asked for the same, else a new one,
+// which replaces it.
+func (v *version) refreshFrame(from *version, queryID string, processed store.TxID, c computation) []byte {
+	wf := weak.Make(from)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	f := &v.frame
+	if f.b != nil && f.from == wf && f.queryID == queryID && f.processed == processed {
+		return f.b
+	}
+	b := appendRefreshOK(nil, processed, []computation{c}, nil)
+	*f = cachedFrame{from: wf, queryID: queryID, processed: processed, b: b}
+	return b
 }
 
 // subscribe subscribes session id to key, creating the shared query from
