@@ -150,8 +150,12 @@ func TestPostgresRestartInProcess(t *testing.T) {
 		t.Fatalf("server stopped: %v", err)
 	default:
 	}
-	t.Logf("WAL handle errors %v, reconnects %v, resets %v", metric(t, srv, "triplesync_wal_handle_errors_total"),
+	handleErrs := metric(t, srv, "triplesync_wal_handle_errors_total")
+	t.Logf("WAL handle errors %v, reconnects %v, resets %v", handleErrs,
 		metric(t, srv, "triplesync_wal_reconnects_total"), metric(t, srv, "triplesync_wal_resets_total"))
+	// The restart ends the visibility check's connection, so the first
+	// write after it fails in Handle: the case this test is about.
+	assert.NotEqual(t, "0", handleErrs, "no WAL Handle error: the restart did not exercise the recovery")
 }
 
 // metric returns the text of one unlabelled series on srv's /metrics.
