@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -49,7 +50,12 @@ func dialClient(ctx context.Context, url, q string, onValue func(seq int, at tim
 		ws.Close()
 		return nil, err
 	}
-	go c.read(onValue)
+	// The clients' goroutines carry a profile label, so that a
+	// -cpuprofile splits into the server's work and the clients'
+	// (go tool pprof -tagignore side=client shows the server alone).
+	pprof.Do(context.Background(), pprof.Labels("side", "client"), func(context.Context) {
+		go c.read(onValue)
+	})
 	return c, nil
 }
 
