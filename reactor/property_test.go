@@ -17,7 +17,9 @@ import (
 
 // TestConverge drives a Core against a simulated server through random
 // interleavings of local writes, other clients' writes, deliveries in
-// both directions, refreshes, lost connections and reconnects. It checks
+// both directions, refreshes, lost connections and reconnects, and
+// unsubscribing and subscribing again to the observed query (whose cached
+// result is shown again at once). It checks
 // that a subscriber never sees a confirmed write of its own disappear and
 // come back (unless a rejection rolled something back in between), and
 // that once everything is delivered and refreshed every query's result
@@ -62,6 +64,7 @@ type world struct {
 	c2s     []wire.Message // client to server, in flight
 	s2c     []wire.Message // server to client, in flight
 	dial    bool           // the core asked for a connection
+	allSub  reactor.SubID  // the subscription to "all"; 0 while unsubscribed
 	subs    map[reactor.SubID]string
 	last    map[string]*reactor.Notification // query name -> last notification
 	values  map[string]write                 // mutation-id -> the title it writes
@@ -108,6 +111,9 @@ func runConverge(t *testing.T, seed uint64, steps int) bool {
 		sid, err := core.Subscribe([]byte(q))
 		require.NoError(t, err)
 		w.subs[sid] = name
+		if name == "all" {
+			w.allSub = sid
+		}
 	}
 	w.drain()
 	for range steps {
@@ -176,6 +182,8 @@ func (w *world) step() {
 		if w.sess != nil {
 			w.disconnect(errors.New("connection reset"))
 		}
+	case x < 94: // "all" is unsubscribed, or subscribed again
+		w.toggleAll()
 	case x < 96: // a dial completes
 		if w.dial {
 			w.dial = false
@@ -223,6 +231,22 @@ func (w *world) localWrite() {
 		w.values[id] = write{e: e, title: title}
 		w.track[id] = &visibility{}
 	}
+}
+
+// toggleAll unsubscribes from "all", or subscribes to it again: its
+// cached result comes back at once and must show every confirmed write
+// of the client's that it showed before (issue #7).
+func (w *world) toggleAll() {
+	if w.allSub != 0 {
+		w.core.Unsubscribe(w.allSub)
+		delete(w.subs, w.allSub)
+		w.allSub = 0
+		return
+	}
+	sid, err := w.core.Subscribe([]byte(convergeQueries["all"]))
+	require.NoError(w.t, err)
+	w.subs[sid] = "all"
+	w.allSub = sid
 }
 
 func (w *world) disconnect(err error) {
@@ -299,6 +323,10 @@ func (w *world) observe(n *reactor.Notification) {
 // settle reconnects, delivers everything, refreshes, and checks that the
 // client converged on the server.
 func (w *world) settle() {
+	if w.allSub == 0 {
+		w.toggleAll()
+		w.drain()
+	}
 	for range 1000 {
 		if w.sess == nil {
 			if w.dial {
