@@ -209,3 +209,82 @@ func sortUnique(ids []store.EntityID) []store.EntityID {
 	slices.SortFunc(ids, func(a, b store.EntityID) int { return a.Compare(b) })
 	return slices.Compact(ids)
 }
+
+// patchBase applies a refresh's delta to qs.base in place of reloading
+// the whole result: removed triples (and the old versions of those added
+// again) are retracted, then the added ones written, a batch per
+// CreatedAt so that each keeps its own. That costs the size of the delta,
+// not of the result. Apply writes by its own rules (it checks values and
+// uniqueness and gives an entity its id triple), so the entities the
+// delta touches are then compared with what the delta says they hold;
+// false (the caller reloads the whole result) when they differ, when the
+// delta names an attribute the registry lacks, or when triples are kept
+// aside for want of their attributes.
+func patchBase(qs *querySub, comp *wire.Computation) (*store.Snapshot, bool) {
+	base := qs.base
+	if comp.Full || base == nil || len(qs.unknown) > 0 {
+		return nil, false
+	}
+	attrs := base.Attrs()
+	touched := map[store.EntityID]bool{}
+	var retract []store.Step
+	drop := make(map[store.TripleKey]bool, len(comp.Added)+len(comp.Removed))
+	for _, k := range comp.Removed {
+		if _, ok := attrs.ByID(k.A); !ok {
+			return nil, false
+		}
+		drop[k] = true
+		touched[k.E] = true
+		retract = append(retract, store.Step{Op: store.OpRetractTriple, E: k.E, A: k.A, V: k.V})
+	}
+	byTime := map[int64][]store.Step{}
+	var times []int64
+	for _, t := range comp.Added {
+		if _, ok := attrs.ByID(t.A); !ok {
+			return nil, false
+		}
+		k := t.Key()
+		if !drop[k] && base.Has(k) {
+			retract = append(retract, store.Step{Op: store.OpRetractTriple, E: k.E, A: k.A, V: k.V})
+		}
+		drop[k] = true
+		touched[t.E] = true
+		if _, ok := byTime[t.CreatedAt]; !ok {
+			times = append(times, t.CreatedAt)
+		}
+		byTime[t.CreatedAt] = append(byTime[t.CreatedAt], store.Step{Op: store.OpAddTriple, E: t.E, A: t.A, V: t.V})
+	}
+	next, err := base.Apply(retract, 0)
+	if err != nil {
+		return nil, false
+	}
+	slices.Sort(times)
+	for _, at := range times {
+		if next, err = next.Apply(byTime[at], at); err != nil {
+			return nil, false
+		}
+	}
+	// What each touched entity must hold: its triples in base less the
+	// dropped keys, and the added triples.
+	want := map[store.EntityID][]store.Triple{}
+	for e := range touched {
+		base.ScanEntity(e, store.AttrID{}, func(t store.Triple) bool {
+			if !drop[t.Key()] {
+				want[e] = append(want[e], t)
+			}
+			return true
+		})
+	}
+	for _, t := range comp.Added {
+		want[t.E] = append(want[t.E], t)
+	}
+	for e := range touched {
+		w := want[e]
+		slices.SortFunc(w, func(a, b store.Triple) int { return query.CompareIndex(query.EAV, a, b) })
+		got := entityTriples(next, e)
+		if !slices.Equal(w, got) {
+			return nil, false
+		}
+	}
+	return next, true
+}

@@ -244,6 +244,12 @@ func (c *Core) refreshOK(m *wire.RefreshOK) {
 		if qs == nil || len(qs.subs) == 0 || !qs.answered {
 			continue
 		}
+		if next, ok := patchBase(qs, comp); ok {
+			c.noteDelta(qs, next, comp)
+			qs.base, qs.fromCache = next, false
+			changed[qs] = true
+			continue
+		}
 		var ts []store.Triple
 		if comp.Full {
 			ts = comp.Added

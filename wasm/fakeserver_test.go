@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/triplesync/triplesync/internal/wire"
 	"github.com/triplesync/triplesync/query"
@@ -25,6 +27,12 @@ type fakeServer struct {
 	tx      store.TxID
 	queries map[string]*fakeQuery
 	down    bool // Dial fails
+	// latency, when set, is how long a frame takes to reach the server:
+	// WriteFrame returns at once and the server answers on its own
+	// goroutine, as a remote server would. Without it the server answers
+	// within WriteFrame, which in the browser's single thread runs the
+	// server's work (a whole re-evaluation per write) before anything else.
+	latency time.Duration
 }
 
 type fakeQuery struct {
@@ -48,7 +56,12 @@ func (s *fakeServer) Dial(ctx context.Context) (reactor.Conn, error) {
 	if s.down {
 		return nil, errServerDown
 	}
-	return &fakeConn{s: s, wake: make(chan struct{}, 1)}, nil
+	c := &fakeConn{s: s, wake: make(chan struct{}, 1)}
+	if s.latency > 0 {
+		c.toServer = make(chan []byte, 1024)
+		go c.serve(s.latency)
+	}
+	return c, nil
 }
 
 // handle answers one client message.
@@ -121,6 +134,19 @@ type fakeConn struct {
 	mu     sync.Mutex
 	in     [][]byte
 	closed bool
+
+	toServer chan []byte // with latency: frames on their way
+}
+
+// serve answers the frames on their way, each after the latency, in order.
+func (c *fakeConn) serve(latency time.Duration) {
+	for frame := range c.toServer {
+		time.Sleep(latency)
+		if err := c.answer(frame); err != nil {
+			_ = c.Close()
+			return
+		}
+	}
 }
 
 var errConnClosed = errors.New("fake connection closed")
@@ -154,6 +180,19 @@ func (c *fakeConn) WriteFrame(ctx context.Context, frame []byte) error {
 	if closed {
 		return errConnClosed
 	}
+	if c.toServer != nil {
+		select {
+		case c.toServer <- slices.Clone(frame):
+			return nil
+		default:
+			return errors.New("fake connection: too many frames on their way")
+		}
+	}
+	return c.answer(frame)
+}
+
+// answer hands a frame to the server and queues its replies.
+func (c *fakeConn) answer(frame []byte) error {
 	m, err := wire.Parse(frame)
 	if err != nil {
 		return err
@@ -186,6 +225,9 @@ func (c *fakeConn) signal() {
 
 func (c *fakeConn) Close() error {
 	c.mu.Lock()
+	if !c.closed && c.toServer != nil {
+		close(c.toServer)
+	}
 	c.closed = true
 	c.mu.Unlock()
 	c.signal()
