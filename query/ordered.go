@@ -26,8 +26,8 @@ var nonNull = store.ValueRange{Lo: store.Null(), HasLo: true, LoExclusive: true}
 
 // canOrder reports whether the ordered plan can serve l: it asks for a
 // first page, forward from the start or from an "after" cursor among the
-// values, in an order an index serves (an attribute with AVE, or id
-// ascending, whose AEV order is the id order).
+// values, in an order an index serves (an attribute with AVE, or id, whose
+// AEV order is the id order, read either way).
 func canOrder(l *Level) bool {
 	w := &l.Page
 	if l.Count || !w.HasFirst || w.HasLast || w.Before != nil {
@@ -35,10 +35,8 @@ func canOrder(l *Level) bool {
 	}
 	a := l.Order.Attr
 	indexed := a.Flags()&store.FlagAVE != 0
-	if !indexed && (a != l.ID || l.Order.Desc) {
-		// Without AVE only the id order has an index, AEV, which the store
-		// reads only ascending.
-		return false
+	if !indexed && a != l.ID {
+		return false // without AVE only the id order has an index, AEV
 	}
 	if w.After != nil {
 		if w.After.Missing {
@@ -96,8 +94,9 @@ func (ev *evaluator) ordered(ls *levelState, dr *driver, k func(*Page)) {
 			all = append(all, *prev)
 		}
 		off := len(all)
-		all = append(all, found[:need]...)
-		c := cut{start: off + w.Offset, end: off + w.Offset + w.First, from: off}
+		all = append(all, found[:min(len(found), need)]...)
+		start := min(off+w.Offset, len(all))
+		c := cut{start: start, end: min(start+w.First, len(all)), from: off}
 		if w.Offset == 0 {
 			c.from = c.start
 		}
@@ -126,7 +125,13 @@ func (ev *evaluator) ordered(ls *levelState, dr *driver, k func(*Page)) {
 				case len(found) >= need:
 					done()
 				case len(ts) < chunk:
-					fallback = true
+					// The index ran out. Ordered by id, every member
+					// was in it: the page is what was found (unless an
+					// offset after a cursor skipped past every match:
+					// whether any lies before the cursor is then
+					// unknown). Otherwise the members without a value
+					// come last, and only the full plan finds them.
+					fallback = l.Order.Attr != l.ID || w.After != nil && w.Offset > 0 && len(found) == 0
 					done()
 				default:
 					last := ts[len(ts)-1].Key()

@@ -133,12 +133,13 @@ func (ss snapshotSource) scan(c *collector) {
 		ss.refs(c)
 	case s.Index == AVE && hasAVE:
 		ss.values(c)
-	case s.Index == AEV && !s.Desc && (s.V == nil || !hasAVE || s.Limit > 0):
-		// In AEV order already: stream, stopping at the limit.
-		ss.s.ScanAttr(s.A, c.add)
+	case s.Index == AEV && (s.V == nil || !hasAVE || s.Limit > 0):
+		// In AEV order already, either way: stream from After (the
+		// collector drops After itself), stopping at the limit.
+		ss.s.ScanAttrFrom(s.A, s.After, s.Desc, c.add)
 	default:
-		// AEV descending, or filtered by values, or AVE of an attribute
-		// without the index: gather and sort.
+		// AEV filtered by values of an indexed attribute, or AVE of an
+		// attribute without the index: gather and sort.
 		var all []store.Triple
 		if hasAVE && s.V != nil {
 			for _, v := range s.V {
