@@ -457,11 +457,11 @@ func TestReaderResume(t *testing.T) {
 	var c2 collector
 	cfg.Handle = c2.handle
 	mustOpenReader(t, cfg)
-	txs := c2.waitN(t, 1)
+	c2.waitN(t, 1)
 	// One more write proves nothing else was queued before it.
 	d, err := f.writeTx(t.Context(), f.conn, "00000000-0000-4000-8000-000000000004", `"d"`)
 	require.NoError(t, err)
-	txs = c2.waitN(t, 2)
+	txs := c2.waitN(t, 2)
 	assert.Equal(t, []store.TxID{cc, d}, []store.TxID{txs[0].TxID, txs[1].TxID}, "not %v or %v again", a, b)
 	for _, tx := range c2.all() {
 		assert.False(t, tx.Reset)
