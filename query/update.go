@@ -382,3 +382,14 @@ func (e *Entity) AppendJSON(dst []byte) []byte { return e.appendJSON(dst) }
 // AppendJSON appends the page info as it appears under "$pageInfo" in the
 // result's JSON (see [Result]).
 func (pi *PageInfo) AppendJSON(dst []byte) []byte { return pi.appendJSON(dst) }
+
+// Incremental reports whether [Update] can splice q's results rather than
+// evaluate them whole: no top level has a window or an aggregate.
+func (q *Query) Incremental() bool {
+	for _, l := range q.tops {
+		if l.Count || l.Page != (Window{}) {
+			return false
+		}
+	}
+	return true
+}

@@ -84,12 +84,23 @@ func (c *Core) replayed(qs *querySub) []*mutation {
 // deletes entities (deletes cascade) or changes attributes.
 func (c *Core) changedSince(qs *querySub, q *query.Query, snap *store.Snapshot, muts []*mutation) ([]store.EntityID, bool) {
 	old, tr := qs.evalSnap, &qs.track
-	if old == nil || qs.result == nil || qs.err != nil || q != qs.evalQuery || tr.base == nil || tr.tracked != qs.base {
+	if !q.Incremental() || old == nil || qs.result == nil || qs.err != nil || q != qs.evalQuery || tr.base == nil || tr.tracked != qs.base {
 		return nil, false
+	}
+	// Over the same base, the mutations both replays share from the start
+	// leave the same state: only the rest can make a difference (a new
+	// write appended, the newest rejected).
+	was, now := tr.muts, muts
+	if tr.base == qs.base {
+		p := 0
+		for p < len(was) && p < len(now) && was[p] == now[p] {
+			p++
+		}
+		was, now = was[p:], now[p:]
 	}
 	snaps := []*store.Snapshot{old, snap, tr.base, qs.base}
 	cands := slices.Clone(tr.delta)
-	for _, ms := range [][]*mutation{tr.muts, muts} {
+	for _, ms := range [][]*mutation{was, now} {
 		for _, m := range ms {
 			var ok bool
 			if cands, ok = stepEntities(cands, m.Steps, snaps); !ok {
