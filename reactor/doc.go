@@ -21,7 +21,10 @@
 //     write. A mutation that does not apply to some query's store is
 //     skipped there. The server confirms with a tx-id or rejects; a
 //     rejected mutation is removed, results are recomputed without it and
-//     the error reaches the writer.
+//     the error reaches the writer. Attributes a write defines
+//     ([Config.CreateMissingAttrs]) get ids derived from namespace and
+//     label, so two clients defining one at once send the same add-attr
+//     and the server applies it once.
 //   - A pending mutation is replayed over a query while it has no tx-id,
 //     or a tx-id above the query's processed-tx-id: the server's result
 //     does not include it yet. A confirmed mutation is dropped once every
