@@ -22,7 +22,7 @@ const (
 	DefaultWriteTimeout      = 10 * time.Second
 	DefaultRequestTimeout    = 30 * time.Second
 	DefaultSchemaWaitTimeout = 5 * time.Second
-	DefaultMaxRuns           = 3
+	DefaultMaxRuns           = 2
 )
 
 // Config configures a Server. Zero fields take the defaults above.
@@ -80,7 +80,8 @@ type Config struct {
 	// (first runs and re-runs). Queries made stale meanwhile wait and then
 	// run together, up to 64 in one transaction, their scans sent to
 	// Postgres together stage by stage. Keep it below the pool's size, so
-	// that transacts find a connection. Default 3.
+	// that transacts find a connection (internal/server uses half the
+	// pool). Default 2.
 	MaxRuns int
 
 	// PingInterval is how often the server pings each client; a client

@@ -80,6 +80,11 @@ func New(cfg Config) (*Server, error) {
 	)
 	s.registerWALMetrics()
 	scfg := cfg.Session
+	if pc, err := pgxpool.ParseConfig(cfg.DSN); err == nil && scfg.MaxRuns == 0 {
+		// Live-query runs take at most half the pool; transacts, the
+		// admin API and health checks keep the rest.
+		scfg.MaxRuns = max(1, int(pc.MaxConns)/2)
+	}
 	scfg.Backend = backend{srv: s}
 	scfg.Registerer = s.registry
 	sess, err := session.NewServer(scfg)
