@@ -453,8 +453,18 @@ func (m *Main) runSustained(ctx context.Context) error {
 				if wctx.Err() != nil {
 					return
 				}
+				// Worker w writes only items w, w+workers, ...: writes to
+				// one item are sequential, so they commit in the order of
+				// their sequence numbers and the newest is the one a
+				// client must end with (with any worker free to write any
+				// item, two writes could commit out of order, and the
+				// older value, which wins, left the newer undelivered).
+				own := (m.Subs - w + workers - 1) / workers
+				if own <= 0 {
+					return
+				}
 				seq := int(m.seq.Add(1))
-				target := rng.IntN(m.Subs)
+				target := w + workers*rng.IntN(own)
 				rec.start(seq, target, 1, time.Now())
 				if err := m.env.write(wctx, target, seq); err != nil {
 					if wctx.Err() == nil {
