@@ -81,7 +81,7 @@ func (c *Core) replayed(qs *querySub) []*mutation {
 // store the last result was evaluated over and snap (and the targets of
 // the links that differ), or false when that is not known: no last
 // result, another query, a base replaced whole, or a mutation that
-// deletes entities (deletes cascade) or changes attributes.
+// changes attributes.
 func (c *Core) changedSince(qs *querySub, q *query.Query, snap *store.Snapshot, muts []*mutation) ([]store.EntityID, bool) {
 	old, tr := qs.evalSnap, &qs.track
 	if !q.Incremental() || old == nil || qs.result == nil || qs.err != nil || q != qs.evalQuery || tr.base == nil || tr.tracked != qs.base {
@@ -117,8 +117,9 @@ func (c *Core) changedSince(qs *querySub, q *query.Query, snap *store.Snapshot, 
 }
 
 // stepEntities appends the entities steps may write, resolving lookups in
-// every one of snaps; false for steps whose effects reach further
-// (delete-entity cascades) or change the schema.
+// every one of snaps (a delete-entity writes the entity, those linking to
+// it and those its cascades delete); false for steps that change the
+// schema.
 func stepEntities(dst []store.EntityID, steps []store.Step, snaps []*store.Snapshot) ([]store.EntityID, bool) {
 	ok := true
 	lookup := func(l *store.LookupRef) {
@@ -139,6 +140,17 @@ func stepEntities(dst []store.EntityID, steps []store.Step, snaps []*store.Snaps
 		st := &steps[i]
 		switch st.Op {
 		case store.OpAddTriple, store.OpDeepMergeTriple, store.OpRetractTriple:
+		case store.OpDeleteEntity:
+			start := len(dst)
+			if st.Lookup != nil {
+				lookup(st.Lookup)
+			} else {
+				dst = append(dst, st.E)
+			}
+			for _, e := range dst[start:] {
+				dst = deleted(dst, e, snaps, map[store.EntityID]bool{})
+			}
+			continue
 		default:
 			return dst, false
 		}
@@ -154,6 +166,26 @@ func stepEntities(dst []store.EntityID, steps []store.Step, snaps []*store.Snaps
 		}
 	}
 	return dst, ok
+}
+
+// deleted appends what deleting e may change besides e: the entities
+// linking to it (their links go), and those a cascading link deletes,
+// recursively, in any of snaps.
+func deleted(dst []store.EntityID, e store.EntityID, snaps []*store.Snapshot, seen map[store.EntityID]bool) []store.EntityID {
+	if seen[e] {
+		return dst
+	}
+	seen[e] = true
+	for _, s := range snaps {
+		s.ScanRefs(e, store.AttrID{}, func(t store.Triple) bool {
+			dst = append(dst, t.E)
+			if a, ok := s.Attrs().ByID(t.A); ok && a.OnDeleteCascade {
+				dst = deleted(dst, t.E, snaps, seen)
+			}
+			return true
+		})
+	}
+	return dst
 }
 
 // diffEntity appends e when its triples differ between a and b (CreatedAt
