@@ -37,8 +37,9 @@ export interface PageInfo {
 export interface QueryResult<T = any> {
   /**
    * The result tree: {namespace: [{id, ...attrs, link: [...]}]}; undefined when error is set.
-   * Read-only: a later result reuses the row objects of this one that did not change (a
-   * row keeps its identity until it changes), so mutating them corrupts later results.
+   * The arrays are the caller's; the row objects are shared: a later result reuses the rows
+   * of this one that did not change (a row keeps its identity until it changes), so
+   * modifying a row object corrupts later results.
    */
   data: Record<string, T[]> | undefined;
   /** Page info per top-level namespace. */

@@ -82,10 +82,11 @@ function toError(e) {
  * {rows: [...]} (new rows). Rows a patch keeps are the previous row
  * objects, so a change to one row of a large result costs that row, and
  * unchanged rows keep their identity (React's memo sees them unchanged).
- * Apps must treat data as read-only: later results share its rows.
+ * Apps may reorder the arrays they get, but must not modify the row
+ * objects: later results share them.
  */
 function resultParser() {
-  let last = null; // the data of the last result
+  let last = null; // the top-level arrays of the last result: copies, so an app may sort its own
   return (json) => {
     const r = JSON.parse(json);
     if (r.error) {
@@ -115,7 +116,8 @@ function resultParser() {
       pageInfo = data.$pageInfo;
       delete data.$pageInfo;
     }
-    last = data;
+    last = {};
+    for (const [label, rows] of Object.entries(data)) if (Array.isArray(rows)) last[label] = rows.slice();
     return { data, pageInfo, error: undefined, fromCache: r.fromCache };
   };
 }
