@@ -25,8 +25,11 @@
 //     library, which would bring net/http.
 //   - [Export] (js/wasm only) builds the object the JS module drives.
 //     Values cross as JSON text: options ([ParseOptions]), transaction ops
-//     ([DecodeOps], the tx builder's output), results ([AppendResult]),
-//     statuses ([AppendStatus]) and errors ([AppendError]).
+//     ([DecodeOps], the tx builder's output), results ([AppendResult];
+//     after the first, a [Patcher] sends each as a patch against the one
+//     before when the client updated it incrementally, so a one-row change
+//     to a large live query crosses as that row), statuses
+//     ([AppendStatus]) and errors ([AppendError]).
 //
 // # The JS thread
 //
