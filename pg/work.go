@@ -219,12 +219,10 @@ func (w *work) fetch(ctx context.Context, n *needs, first bool) (dup store.TxID,
 	}
 
 	var keys []lockKey
-	var toLock []store.EntityID
 	for _, set := range []map[store.EntityID]bool{n.full, n.lock, n.targets} {
 		for e := range set {
 			if !w.locked[e] {
 				w.locked[e] = true
-				toLock = append(toLock, e)
 				keys = append(keys, entityLock(e))
 			}
 		}
