@@ -20,9 +20,13 @@ import (
 // Patcher's patch, or the whole result), over a live query sorted by rank
 // on 10,000 items.
 // It reports the median (ms/p50) besides the mean: the target is p50.
+// The callback runs as soon as the result is recomputed, before the
+// mutation's storage write completes (reactor.Ready's order); Transact
+// returns once the write is done, and stored-ms/p50 is the median time
+// to then. ns/op is the loop's time, which includes both.
 // Variants: the whole sorted result, or its first page of 20; pending
 // mutations in memory or in IndexedDB (the browser client's real path,
-// where the mutation is stored before anything is shown).
+// where the callback runs while the mutation's strict write is under way).
 func BenchmarkLiveQueryUpdate(b *testing.B) {
 	storages := liveStorages(b)
 	for _, tt := range []struct {
@@ -58,14 +62,16 @@ func benchLiveQuery(b *testing.B, q string, newStorage func() reactor.Storage) {
 	require.NoError(b, err)
 	require.NoError(b, c.Open(context.Background()))
 	b.Cleanup(func() { _ = c.Close(context.Background()) })
-	got := make(chan int, 16)
-	var p wasm.Patcher // what the JS API sends the callback
+	got := make(chan time.Time, 16) // when each callback had its result
+	var p wasm.Patcher              // what the JS API sends the callback
 	c.SubscribeQuery([]byte(q), func(r reactor.QueryResult) {
-		got <- len(p.Append(nil, r))
+		if len(p.Append(nil, r)) > 0 {
+			got <- time.Now()
+		}
 	})
 	<-got // the server's result
 
-	var durs []time.Duration
+	var durs, stored []time.Duration
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
@@ -77,8 +83,8 @@ func benchLiveQuery(b *testing.B, q string, newStorage func() reactor.Storage) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		<-got
-		durs = append(durs, time.Since(start))
+		stored = append(stored, time.Since(start))
+		durs = append(durs, (<-got).Sub(start))
 		b.StopTimer()
 		// Let the server's confirmation and refresh land before the
 		// next write, so each one measures alone.
@@ -92,5 +98,7 @@ func benchLiveQuery(b *testing.B, q string, newStorage func() reactor.Storage) {
 		b.StartTimer()
 	}
 	slices.Sort(durs)
+	slices.Sort(stored)
 	b.ReportMetric(float64(durs[len(durs)/2].Microseconds())/1000, "ms/p50")
+	b.ReportMetric(float64(stored[len(stored)/2].Microseconds())/1000, "stored-ms/p50")
 }
