@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/triplesync/triplesync/query"
 )
@@ -64,12 +65,21 @@ func (r QueryResult) Data() map[string]any {
 }
 
 // PageInfo returns the top-level "$pageInfo": per top-level namespace,
-// startCursor, endCursor, hasNextPage, hasPreviousPage. Like Data, it is
-// built on each call.
+// startCursor, endCursor, hasNextPage, hasPreviousPage. It is built on
+// each call, at a cost in the number of top levels; the caller owns it.
 func (r QueryResult) PageInfo() map[string]any {
 	if r.Result == nil {
 		return nil
 	}
-	pi, _ := r.Result.Tree()["$pageInfo"].(map[string]any)
-	return pi
+	out := map[string]any{}
+	for _, p := range r.Result.Tops {
+		if p.Level.Count {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(p.Info.AppendJSON(nil), &m); err == nil {
+			out[p.Level.Label] = m
+		}
+	}
+	return out
 }
