@@ -134,7 +134,8 @@ func (b *batch) write(st *Step) error {
 	if !ok {
 		return fmt.Errorf("%w: no %s with %s", ErrNotFound, attr.Namespace, st.Lookup)
 	}
-	switch exists := inNamespace(&b.ix, b.attrs, e, attr.Namespace); {
+	exists := inNamespace(&b.ix, b.attrs, e, attr.Namespace)
+	switch {
 	case st.Mode == ModeCreate && exists && !b.created[nsEntity{attr.Namespace, e}]:
 		return fmt.Errorf("%w: %s %s", ErrExists, attr.Namespace, e)
 	case st.Mode == ModeUpdate && !exists:
@@ -160,14 +161,32 @@ func (b *batch) write(st *Step) error {
 	if v, err = attr.Check(v); err != nil {
 		return err
 	}
-	return b.set(e, attr, v, merge)
+	known := nsUnknown
+	if st.ValueLookup == nil { // else resolving it may have written e
+		known = nsAbsent
+		if exists {
+			known = nsPresent
+		}
+	}
+	return b.set(e, attr, v, merge, known)
 }
+
+// nsKnown is what a caller of set already knows of whether the entity
+// exists in the attribute's namespace, sparing set a lookup.
+type nsKnown uint8
+
+const (
+	nsUnknown nsKnown = iota
+	nsAbsent
+	nsPresent
+)
 
 // set gives entity e value v (already checked) of attr, replacing its
 // value when attr has cardinality one, and writes e's id triple if the
 // namespace has an id attribute and e lacks it. When keep is set a replaced
-// value's CreatedAt carries over to v.
-func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool) error {
+// value's CreatedAt carries over to v. known says whether e exists in
+// attr's namespace, if the caller knows.
+func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) error {
 	if attr.Label == IDLabel && v != Ref(e) {
 		return fmt.Errorf("%w: %s.id of %s must be its own id, got %s", ErrWrongType, attr.Namespace, e, v)
 	}
@@ -185,9 +204,11 @@ func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool) error {
 			return fmt.Errorf("%w: %s.%s = %s is held by %s", ErrUniqueViolation, attr.Namespace, attr.Label, v, holder)
 		}
 	}
-	k := nsEntity{attr.Namespace, e}
-	if !b.created[k] && !inNamespace(&b.ix, b.attrs, e, attr.Namespace) {
-		b.created[k] = true
+	if known != nsPresent {
+		k := nsEntity{attr.Namespace, e}
+		if !b.created[k] && (known == nsAbsent || !inNamespace(&b.ix, b.attrs, e, attr.Namespace)) {
+			b.created[k] = true
+		}
 	}
 	t := Triple{E: e, A: attr.ID, V: v, CreatedAt: b.now}
 	if attr.Cardinality == CardinalityOne {
@@ -219,10 +240,10 @@ func (b *batch) ensureID(e EntityID, attr *Attr) error {
 	if !ok {
 		return nil
 	}
-	if _, has := b.ix.get(TripleKey{E: e, A: id.ID, V: Ref(e)}); has {
+	if b.ix.holds(e, id.ID) { // an id triple can hold only Ref(e)
 		return nil
 	}
-	return b.set(e, id, Ref(e), false)
+	return b.set(e, id, Ref(e), false, nsPresent) // e holds attr's triple
 }
 
 // retract applies retract-triple.

@@ -235,6 +235,16 @@ func (ix *indexes) entityAttr(e EntityID, a AttrID, fn func(Triple) bool) {
 	})
 }
 
+// holds reports whether e holds any triple of attribute a.
+func (ix *indexes) holds(e EntityID, a AttrID) bool {
+	found := false
+	ix.entityAttr(e, a, func(Triple) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
 // valuesOf appends the triples of (e, a) to dst; for a cardinality-one
 // attribute that is at most one, so a caller's small array spares the
 // allocation.

@@ -74,7 +74,7 @@ func (b *batch) resolve(l *LookupRef, ns string, create bool) (e EntityID, ok bo
 	} else {
 		e = LookupEntityID(la.ID, v)
 	}
-	if err := b.set(e, la, v, false); err != nil {
+	if err := b.set(e, la, v, false, nsUnknown); err != nil {
 		return EntityID{}, false, fmt.Errorf("create %s by lookup: %w", e, err)
 	}
 	return e, true, nil

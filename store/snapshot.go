@@ -54,6 +54,14 @@ func (s *Snapshot) ScanEntity(e EntityID, a AttrID, fn func(Triple) bool) {
 	})
 }
 
+// ScanFrom calls fn with every triple from (e, a) on in EAV order, across
+// entities to the end of the store, until fn returns false. A reader of
+// many entities in order walks them in one pass instead of seeking each
+// with [Snapshot.ScanEntity].
+func (s *Snapshot) ScanFrom(e EntityID, a AttrID, fn func(Triple) bool) {
+	ascend(s.ix.eav, Triple{E: e, A: a}, fn)
+}
+
 // ScanAttr calls fn with each triple of attribute a ordered by entity then
 // value (AEV), until fn returns false.
 func (s *Snapshot) ScanAttr(a AttrID, fn func(Triple) bool) {
@@ -226,10 +234,8 @@ func (s *Snapshot) InNamespace(e EntityID, ns string) bool {
 }
 
 func inNamespace(ix *indexes, attrs *Attrs, e EntityID, ns string) bool {
-	if id, ok := attrs.IDAttr(ns); ok {
-		if _, has := get(ix.eav, Triple{E: e, A: id.ID, V: Ref(e)}); has {
-			return true
-		}
+	if id, ok := attrs.IDAttr(ns); ok && ix.holds(e, id.ID) {
+		return true // its id triple (which can hold only Ref(e))
 	}
 	found := false
 	ascend(ix.eav, Triple{E: e}, func(t Triple) bool {

@@ -369,11 +369,25 @@ func (v Value) AppendJSON(dst []byte) []byte {
 		}
 		return dst
 	case KindString:
-		b, _ := json.Marshal(v.str) // a Go string always encodes
-		return append(dst, b...)
+		return appendQuoted(dst, v.str)
 	default:
 		return append(dst, v.str...)
 	}
+}
+
+// appendQuoted appends s as encoding/json encodes it. Strings of printable
+// ASCII that encoding/json leaves as they are (most ids, labels and text)
+// are copied between quotes, without its reflection and allocation.
+func appendQuoted(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // a Go string always encodes
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // MarshalJSON implements json.Marshaler with the canonical text.

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -227,4 +229,29 @@ func FuzzParseValue(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, v, v3, "FromAny(Any()) of %q", text)
 	})
+}
+
+// TestAppendJSONStringsAsEncodingJSON checks the fast path for plain
+// strings against encoding/json, on every single byte and on random
+// strings mixing plain and escaped characters.
+func TestAppendJSONStringsAsEncodingJSON(t *testing.T) {
+	var cases []string
+	for c := range 256 {
+		cases = append(cases, string([]byte{byte(c)}), "ab"+string([]byte{byte(c)})+"cd")
+	}
+	cases = append(cases, "", "plain text 123", "e0000000-0000-4000-8000-000000000001", "é", "\u2028", "a\"b", `a\b`, "<&>", "\xff\xfe")
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "Z", " ", "~", "\"", "\\", "<", "\n", "é", "\u2029", "\x00", "\xff"}
+	for range 500 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		cases = append(cases, b.String())
+	}
+	for _, s := range cases {
+		want, err := json.Marshal(s)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(store.String(s).AppendJSON(nil)), "%q", s)
+	}
 }
