@@ -234,6 +234,9 @@ func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, whole bool,
 		var hops []func(done func())
 		for i, rd := range reads {
 			ts := res[idx[i]]
+			if len(rd.triples) == 0 && len(todo) > 8 {
+				rd.triples = make(map[store.EntityID][]store.Triple, len(todo)) // spare the rehashing
+			}
 			inWide := wide >= 0 && idx[i] == wide
 			accept := func(t store.Triple) (store.EntityID, bool) {
 				if inWide && t.A != rd.attr.ID {
@@ -317,6 +320,11 @@ func (d *decider) values(lf *Leaf, e store.EntityID) []store.Value {
 // pos returns e's position in the level's order.
 func (d *decider) pos(e store.EntityID) Cursor {
 	if d.order == nil {
+		// The id triple holds Ref(e): reuse its string rather than
+		// formatting one per entity.
+		if ts := d.id.triples[e]; len(ts) > 0 && ts[0].V.Kind() == store.KindString {
+			return Cursor{V: ts[0].V, E: e}
+		}
 		return Cursor{V: store.Ref(e), E: e}
 	}
 	for _, t := range d.order.triples[e] {

@@ -397,7 +397,11 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 		ls.prefetched = [][]store.Triple{}
 		ls.d.wide = func(ts []store.Triple) { ls.prefetched = append(ls.prefetched, ts) }
 	}
-	ls.d.fetch(&ev.r, sortIDs(cands), func() {
+	cands = sortIDs(cands)
+	if len(ls.justified) == 0 {
+		ls.justified = make(map[store.EntityID]bool, len(cands)) // spare the rehashing
+	}
+	ls.d.fetch(&ev.r, cands, func() {
 		parent := ev.states[l.Parent.Index]
 		var pages []*Page
 		var ms []linkedMatch

@@ -175,32 +175,21 @@ func (ss snapshotSource) perEntity(c *collector) {
 			es = es[i:]
 		}
 	}
-	var buf []store.Triple
-	stop := false
-	add := func(t store.Triple) bool {
-		stop = !c.add(t)
-		return !stop
+	if !s.Desc {
+		ss.walk(c, es)
+		return
 	}
+	var buf []store.Triple
 	gather := func(t store.Triple) bool {
 		buf = append(buf, t)
 		return true
 	}
 	for k := range es {
-		e := es[k]
-		if s.Desc {
-			e = es[len(es)-1-k]
-		}
+		e := es[len(es)-1-k]
 		if k > 0 && cap(c.out)-len(c.out) < 16 && s.Limit == 0 {
 			// Size the answer from the triples per entity so far, rather
 			// than doubling past it.
 			c.out = slices.Grow(c.out, len(c.out)*(len(es)-k)/k+16)
-		}
-		if !s.Desc {
-			ss.s.ScanEntity(e, s.A, add)
-			if stop {
-				return
-			}
-			continue
 		}
 		buf = buf[:0]
 		ss.s.ScanEntity(e, s.A, gather)
@@ -208,6 +197,66 @@ func (ss snapshotSource) perEntity(c *collector) {
 			if !c.add(buf[i]) {
 				return
 			}
+		}
+	}
+}
+
+// maxGap is how many triples of entities not asked for a walk reads
+// before it seeks to the next entity instead: a seek costs a descent from
+// the root, a skipped triple a comparison or two.
+const maxGap = 16
+
+// walk answers an ascending per-entity scan of es (sorted) in one pass
+// over EAV, seeking again only past gaps of more than maxGap triples: a
+// level's candidates often lie close together (all the todos of a few
+// users), where seeking each entity costs a descent per entity.
+func (ss snapshotSource) walk(c *collector, es []store.EntityID) {
+	s := c.s
+	j := 0 // es[j] is the entity being read, or the next one wanted
+	stop := false
+	gap := 0
+	fn := func(t store.Triple) bool {
+		for {
+			switch ce := cmpID(&t.E, &es[j]); {
+			case ce < 0: // before es[j]
+				gap++
+				return gap <= maxGap
+			case ce > 0: // past es[j]
+				if j++; j == len(es) {
+					return false
+				}
+				continue
+			}
+			if s.A.IsZero() {
+				break
+			}
+			switch ca := cmpID(&t.A, &s.A); {
+			case ca < 0: // es[j]'s attributes before A
+				gap++
+				return gap <= maxGap
+			case ca > 0: // past es[j]'s A
+				if j++; j == len(es) {
+					return false
+				}
+				continue
+			}
+			break
+		}
+		gap = 0
+		if j > 0 && cap(c.out)-len(c.out) < 16 && s.Limit == 0 {
+			// Size the answer from the triples per entity so far, rather
+			// than doubling past it.
+			c.out = slices.Grow(c.out, len(c.out)*(len(es)-j)/j+16)
+		}
+		stop = !c.add(t)
+		return !stop
+	}
+	for j < len(es) && !stop {
+		gap = 0
+		// Each seek makes progress: its first triple is es[j]'s, or past it.
+		ss.s.ScanFrom(es[j], s.A, fn)
+		if gap == 0 {
+			return // the store ended, or es did
 		}
 	}
 }
