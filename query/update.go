@@ -29,11 +29,15 @@ import (
 //
 // The tree and page infos are those [Eval] gives over snap. Triples is not
 // computed (it is nil): Update serves clients that show results, not a
-// server that sends their triples. Update falls back to Eval (whose
-// Result has Triples) when prev is nil, was made for another query, or
-// when a top level has a window (limit, offset, cursors, last: those
-// results are small and Eval is cheap) or an aggregate; and when so many
-// rows are reached that re-evaluating everything costs less.
+// server that sends their triples. A first page (limit alone) is spliced
+// the same way when what it must show is among prev's rows and the rows
+// re-evaluated. Update falls back to Eval (whose Result has Triples)
+// when prev is nil or was made for another query; when a top level has
+// another window (offset, cursors, last: those results are small and
+// Eval is cheap) or an aggregate; when a first page would need rows
+// beyond prev's (one left it, and nothing re-evaluated takes its place);
+// and when so many rows are reached that re-evaluating everything costs
+// less.
 func Update(prev *Result, old, snap *store.Snapshot, q *Query, changed []store.EntityID) (*Result, error) {
 	if !canUpdate(prev, q) {
 		return Eval(SnapshotSource(snap), q)
@@ -69,24 +73,33 @@ func Update(prev *Result, old, snap *store.Snapshot, q *Query, changed []store.E
 	}
 	res.Stages, res.Scans = stages, scans
 	for i, l := range q.tops {
-		res.Tops[i] = splice(prev.Tops[i], fresh[i], affected[i], old, snap, l)
+		p := splice(prev.Tops[i], fresh[i], affected[i], old, snap, l)
+		if l.Page != (Window{}) && !cutFirst(p, prev.Tops[i], old, snap) {
+			return Eval(SnapshotSource(snap), q) // the page needs entities prev does not show
+		}
+		res.Tops[i] = p
 	}
 	return res, nil
 }
 
 // canUpdate reports whether Update can splice prev: it was made for q's
-// levels and no top level has a window or an aggregate.
+// levels and every top level is [Query.Incremental].
 func canUpdate(prev *Result, q *Query) bool {
-	if prev == nil || len(prev.Tops) != len(q.tops) {
+	if prev == nil || len(prev.Tops) != len(q.tops) || !q.Incremental() {
 		return false
 	}
 	for i, l := range q.tops {
-		p := prev.Tops[i]
-		if p == nil || p.Level != l || l.Count || l.Page != (Window{}) {
+		if p := prev.Tops[i]; p == nil || p.Level != l {
 			return false
 		}
 	}
 	return true
+}
+
+// firstPage reports whether w asks for a first page: limit (or first)
+// alone, above zero.
+func firstPage(w *Window) bool {
+	return w.HasFirst && w.First > 0 && w.Offset == 0 && !w.HasLast && w.After == nil && w.Before == nil
 }
 
 // reach returns the entities of level l's side that can reach a changed
@@ -169,7 +182,16 @@ func evalRows(snap *store.Snapshot, q *Query, cands [][]store.EntityID) ([]*Page
 			pages[i] = &Page{Level: l}
 			continue
 		}
-		ev.full(ev.states[l.Index], cands[i], false, func(p *Page) { pages[i] = p })
+		ls := ev.states[l.Index]
+		if l.Page != (Window{}) {
+			// Every candidate that matches, not a page of them: a copy of
+			// the level without its window (its children are the
+			// level's own, which find their parents by index).
+			all := *l
+			all.Page = Window{}
+			ls.l = &all
+		}
+		ev.full(ls, cands[i], false, func(p *Page) { pages[i] = p })
 	}
 	if err := ev.r.run(); err != nil {
 		return nil, 0, 0, err
@@ -384,12 +406,57 @@ func (e *Entity) AppendJSON(dst []byte) []byte { return e.appendJSON(dst) }
 func (pi *PageInfo) AppendJSON(dst []byte) []byte { return pi.appendJSON(dst) }
 
 // Incremental reports whether [Update] can splice q's results rather than
-// evaluate them whole: no top level has a window or an aggregate.
+// evaluate them whole: every top level lists all its matches, or a first
+// page of them (limit alone), and none is an aggregate.
 func (q *Query) Incremental() bool {
 	for _, l := range q.tops {
-		if l.Count || l.Page != (Window{}) {
+		if l.Count || l.Page != (Window{}) && !firstPage(&l.Page) {
 			return false
 		}
+	}
+	return true
+}
+
+// cutFirst cuts p, every match of its level that prev's first page and
+// the re-evaluated rows show in order, to the level's first page, and
+// reports whether that is the first page of all the matches. The matches
+// p lacks are unaffected ones that were beyond prev's page: they sort
+// after prev's last entity. So p's entities up to that position are the
+// first of all the matches, and the page is right when it fits among
+// them; hasNextPage is known when p has more, or when prev had no next
+// page (then p has every match).
+func cutFirst(p, prev *Page, old, snap *store.Snapshot) bool {
+	l := p.Level
+	n := l.Page.First
+	if prev.Info.HasNextPage {
+		if len(prev.Entities) == 0 {
+			return false
+		}
+		last := position(old, l, prev.Entities[len(prev.Entities)-1].ID)
+		before := sort.Search(len(p.Entities), func(i int) bool {
+			return comparePos(position(snap, l, p.Entities[i].ID), last, l.Order.Desc) > 0
+		})
+		if before < n || len(p.Entities) == n {
+			return false // the page, or whether another follows, needs more
+		}
+	}
+	more := len(p.Entities) > n
+	if more {
+		p.Entities = p.Entities[:n:n]
+		left := n
+		for k, s := range p.splices {
+			if s.N >= left {
+				p.splices[k].N = left
+				p.splices = p.splices[:k+1]
+				break
+			}
+			left -= s.N
+		}
+	}
+	p.Info = PageInfo{HasNextPage: more}
+	if k := len(p.Entities); k > 0 {
+		sc, ec := position(snap, l, p.Entities[0].ID), position(snap, l, p.Entities[k-1].ID)
+		p.Info.StartCursor, p.Info.EndCursor = &sc, &ec
 	}
 	return true
 }

@@ -99,7 +99,8 @@ func checkSplices(t *testing.T, ctx string, prev, got *query.Result) {
 	}
 }
 
-// unpage drops the window of every top level of most queries.
+// unpage drops the window of every top level of most queries, leaving
+// some a first page (limit alone).
 func unpage(r *rand.Rand, text []byte) []byte {
 	if r.Float64() < 0.2 {
 		return text
@@ -112,6 +113,9 @@ func unpage(r *rand.Rand, text []byte) []byte {
 		if opts, ok := lv["$"].(map[string]any); ok {
 			for _, k := range []string{"limit", "first", "offset", "after", "before", "last"} {
 				delete(opts, k)
+			}
+			if _, agg := opts["aggregate"]; !agg && r.IntN(2) == 0 {
+				opts["limit"] = r.IntN(8) // a first page
 			}
 		}
 	}
