@@ -42,13 +42,21 @@ const patchScript = `(async () => {
     r.data.items.reverse(); // the arrays are the app's to reorder: later patches must not mind
     results++;
   });
+  // A first page of the same order, patched the same way.
+  let page = null, pageInfo = null;
+  const stopPage = db.subscribeQuery({ items: { $: { order: { rank: "asc" }, limit: 25 } } }, (r) => {
+    if (r.error) throw r.error;
+    page = r.data.items.slice();
+    pageInfo = r.pageInfo.items;
+  });
   const expected = () => [...model.entries()]
     .map(([id, v]) => ({ id, rank: v.rank, title: v.title }))
     .sort((a, b) => a.rank - b.rank || (a.id < b.id ? -1 : 1));
+  const same = (rows, want) => !!rows && rows.length === want.length &&
+    want.every((w, i) => rows[i].id === w.id && rows[i].rank === w.rank && rows[i].title === w.title);
   const matches = () => {
     const want = expected();
-    if (!cur || cur.length !== want.length) return false;
-    return want.every((w, i) => cur[i].id === w.id && cur[i].rank === w.rank && cur[i].title === w.title);
+    return same(cur, want) && same(page, want.slice(0, 25)) && pageInfo.hasNextPage === want.length > 25;
   };
   const until = (what) => new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -58,7 +66,8 @@ const patchScript = `(async () => {
         const want = expected();
         const at = want.findIndex((w, i) => !cur || !cur[i] || cur[i].id !== w.id || cur[i].rank !== w.rank || cur[i].title !== w.title);
         return reject(new Error(what + ": data differs from the model at row " + at + " of " + want.length +
-          ": got " + JSON.stringify(cur && cur[at]) + ", want " + JSON.stringify(want[at])));
+          ": got " + JSON.stringify(cur && cur[at]) + ", want " + JSON.stringify(want[at]) +
+          "; first page " + JSON.stringify(page && page.map((r) => r.id)) + " " + JSON.stringify(pageInfo)));
       }
       setTimeout(check, 5);
     };
@@ -102,6 +111,7 @@ const patchScript = `(async () => {
     await until("after step " + s + " (confirmed)");
   }
   stop();
+  stopPage();
   await db.close();
   return { results, kept, ops: JSON.stringify(ops), rows: cur.length };
 })()`
@@ -111,7 +121,7 @@ const patchScript = `(async () => {
 // rebuilding each result from the one before): rows moved by a new rank,
 // inserted, deleted and changed in place, each checked after the
 // optimistic write and after the server's confirmation against a model
-// of the sorted result. Rows kept across results keep their object,
+// of the sorted result, and its first page of 25 (with hasNextPage). Rows kept across results keep their object,
 // which only patches do.
 func TestLivePatches(t *testing.T) {
 	const n, steps = 400, 40
