@@ -34,7 +34,8 @@ func (ss snapshotSource) Scan(scans []Scan) ([][]store.Triple, error) {
 		// A first guess at the answer's size saves most regrowing.
 		switch n := len(s.E); {
 		case s.Limit > 0:
-			c.out = make([]store.Triple, 0, min(s.Limit, 1024))
+			// Probes ask for a few hundred and often get a handful.
+			c.out = make([]store.Triple, 0, min(s.Limit, 64))
 		case s.Index == EAV && s.A.IsZero():
 			c.out = make([]store.Triple, 0, min(n, 64)*4) // perEntity sizes it as it goes
 		case n > 0:
@@ -89,7 +90,7 @@ func (c *collector) add(t store.Triple) bool {
 	if !c.selects(t) {
 		return true
 	}
-	if len(c.out) == cap(c.out) && len(c.out) >= 1024 {
+	if len(c.out) == cap(c.out) && len(c.out) >= 64 {
 		c.out = slices.Grow(c.out, len(c.out)) // double: append grows large slices by a quarter
 	}
 	c.out = append(c.out, t)
@@ -103,6 +104,21 @@ func (c *collector) addSorted(ts []store.Triple) {
 		if !c.add(t) {
 			return
 		}
+	}
+}
+
+// reserve grows the answer ahead of a scan read key by key (entities,
+// targets), done of n keys read: when it is nearly full and the triples
+// per key so far say the rest will not fit, it makes room for them and an
+// eighth more, rather than doubling past the answer's size (or growing
+// again for the last few).
+func (c *collector) reserve(done, n int) {
+	spare := cap(c.out) - len(c.out)
+	if done == 0 || spare >= 16 || c.s.Limit > 0 {
+		return
+	}
+	if rest := len(c.out) * (n - done) / done; spare < rest {
+		c.out = slices.Grow(c.out, rest+rest/8+16)
 	}
 }
 
@@ -186,11 +202,7 @@ func (ss snapshotSource) perEntity(c *collector) {
 	}
 	for k := range es {
 		e := es[len(es)-1-k]
-		if k > 0 && cap(c.out)-len(c.out) < 16 && s.Limit == 0 {
-			// Size the answer from the triples per entity so far, rather
-			// than doubling past it.
-			c.out = slices.Grow(c.out, len(c.out)*(len(es)-k)/k+16)
-		}
+		c.reserve(k, len(es))
 		buf = buf[:0]
 		ss.s.ScanEntity(e, s.A, gather)
 		for i := len(buf) - 1; i >= 0; i-- {
@@ -243,11 +255,7 @@ func (ss snapshotSource) walk(c *collector, es []store.EntityID) {
 			break
 		}
 		gap = 0
-		if j > 0 && cap(c.out)-len(c.out) < 16 && s.Limit == 0 {
-			// Size the answer from the triples per entity so far, rather
-			// than doubling past it.
-			c.out = slices.Grow(c.out, len(c.out)*(len(es)-j)/j+16)
-		}
+		c.reserve(j, len(es))
 		stop = !c.add(t)
 		return !stop
 	}
@@ -271,9 +279,7 @@ func (ss snapshotSource) refs(c *collector) {
 		if s.Desc {
 			v = s.V[len(s.V)-1-k]
 		}
-		if k > 0 && cap(c.out)-len(c.out) < 16 && s.Limit == 0 {
-			c.out = slices.Grow(c.out, len(c.out)*(len(s.V)-k)/k+16) // as in perEntity
-		}
+		c.reserve(k, len(s.V))
 		target, ok := v.AsEntityID()
 		if !ok || store.Ref(target) != v {
 			continue
