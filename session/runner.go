@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/triplesync/triplesync/internal/perm"
 	"github.com/triplesync/triplesync/query"
@@ -109,11 +110,16 @@ func (r *runner) runBatch(jobs []*runJob) {
 	if len(live) == 0 {
 		return
 	}
+	start := time.Now()
 	if err := r.read(live); err == nil && len(live) > 1 {
-		// The transaction ran, but a scan failed: Postgres refused one of
-		// the queries (the others failed with it), unless time ran out.
+		// The transaction ran, but a scan failed: Postgres may have refused
+		// one of the queries, and the others failed with it. Each is tried
+		// again alone, unless time ran out; the retries together take at
+		// most one request timeout, so a failing database does not hold
+		// the runner for a timeout per query.
 		for _, j := range live {
-			if j.err != nil && r.srv.ctx.Err() == nil && !errors.Is(j.err, context.DeadlineExceeded) {
+			if j.err != nil && r.srv.ctx.Err() == nil && !errors.Is(j.err, context.DeadlineExceeded) &&
+				time.Since(start) < r.srv.cfg.RequestTimeout {
 				j.res, j.err = nil, nil
 				_ = r.read([]*runJob{j})
 			}
