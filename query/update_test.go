@@ -238,3 +238,40 @@ func diff(attrs *store.Attrs, a, b []store.Triple) []store.EntityID {
 	}
 	return out
 }
+
+// BenchmarkUpdate measures query.Update after one todo's rank changes,
+// against Eval of the same query, over 10,000 todos: the whole sorted
+// list, the list with each todo's owner, and a first page of 20.
+func BenchmarkUpdate(b *testing.B) {
+	s := benchStore(b, 100, 100)
+	rank := attr("todos", "rank")
+	for _, tt := range []struct{ name, q string }{
+		{"sorted-10k", `{"todos":{"$":{"order":{"rank":"asc"}}}}`},
+		{"sorted-10k-owner", `{"todos":{"$":{"order":{"rank":"asc"}},"owner":{}}}`},
+		{"first-20", `{"todos":{"$":{"order":{"rank":"asc"},"limit":20}}}`},
+	} {
+		q, err := query.Parse([]byte(tt.q), testAttrs)
+		require.NoError(b, err)
+		prev, err := query.Eval(query.SnapshotSource(s), q)
+		require.NoError(b, err)
+		e := prev.Tops[0].Entities[len(prev.Tops[0].Entities)-1].ID
+		next, err := s.Apply([]store.Step{{Op: store.OpAddTriple, E: e, A: rank.ID, V: store.Number(-1)}}, 2)
+		require.NoError(b, err)
+		b.Run(tt.name+"/update", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := query.Update(prev, s, next, q, []store.EntityID{e}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(tt.name+"/eval", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := query.Eval(query.SnapshotSource(next), q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
