@@ -491,6 +491,17 @@ func sortTriples(chunks [][]*store.Triple, n int) []store.Triple {
 	for _, c := range chunks {
 		flat = append(flat, c...)
 	}
+	// The triples mostly arrive in order (scan answers and entities are
+	// walked in EAV order): a few runs are merged rather than sorted.
+	runs := []int{0}
+	for i := 1; i < len(flat) && len(runs) <= maxRuns; i++ {
+		if compareIndex(EAV, flat[i-1], flat[i]) > 0 {
+			runs = append(runs, i)
+		}
+	}
+	if len(runs) <= maxRuns {
+		return compactTriples(mergeRuns(flat, runs))
+	}
 	keys := make([]sortKey, len(flat))
 	for i, t := range flat {
 		keys[i] = sortKey{binary.BigEndian.Uint64(t.E[:8]), uint32(i)}
@@ -519,15 +530,67 @@ func sortTriples(chunks [][]*store.Triple, n int) []store.Triple {
 			i = j
 		}
 	}
-	out := make([]store.Triple, 0, n)
-	for _, k := range keys {
-		t := flat[k.i]
-		if m := len(out); m > 0 && out[m-1].E == t.E && out[m-1].A == t.A && out[m-1].V == t.V {
-			continue
-		}
-		out = append(out, *t)
+	sorted := make([]*store.Triple, len(keys))
+	for i, k := range keys {
+		sorted[i] = flat[k.i]
 	}
-	return slices.Clip(out)
+	return compactTriples(sorted)
+}
+
+// maxRuns is the most runs in order sortTriples merges instead of sorting.
+const maxRuns = 8
+
+// compactTriples copies sorted triples out without duplicates.
+func compactTriples(sorted []*store.Triple) []store.Triple {
+	m := 0
+	for i, t := range sorted {
+		if i == 0 || !sameKey(sorted[i-1], t) {
+			m++
+		}
+	}
+	out := make([]store.Triple, 0, m)
+	for i, t := range sorted {
+		if i == 0 || !sameKey(sorted[i-1], t) {
+			out = append(out, *t)
+		}
+	}
+	return out
+}
+
+func sameKey(a, b *store.Triple) bool { return a.E == b.E && a.A == b.A && a.V == b.V }
+
+// mergeRuns sorts a, whose runs in order start at the indices runs (the
+// first 0), by merging neighbouring runs pairwise until one is left.
+func mergeRuns(a []*store.Triple, runs []int) []*store.Triple {
+	if len(runs) == 1 {
+		return a
+	}
+	tmp := make([]*store.Triple, len(a))
+	bounds := append(slices.Clone(runs), len(a))
+	for len(bounds) > 2 {
+		r := len(bounds) - 1 // runs: [bounds[j], bounds[j+1])
+		next := make([]int, 0, r/2+2)
+		for j := 0; j < r; j += 2 {
+			lo, mid, hi := bounds[j], bounds[j+1], bounds[min(j+2, r)]
+			x, y, k := lo, mid, lo
+			for x < mid && y < hi {
+				if compareIndex(EAV, a[y], a[x]) < 0 {
+					tmp[k] = a[y]
+					y++
+				} else {
+					tmp[k] = a[x]
+					x++
+				}
+				k++
+			}
+			k += copy(tmp[k:], a[x:mid])
+			copy(tmp[k:], a[y:hi])
+			next = append(next, lo)
+		}
+		bounds = append(next, len(a))
+		a, tmp = tmp, a
+	}
+	return a
 }
 
 type sortKey struct {

@@ -41,3 +41,33 @@ func TestSortTriples(t *testing.T) {
 		tassert.Equal(t, exp, got, "n=%d", n)
 	}
 }
+
+// TestSortTriplesRuns checks the merge path of sortTriples (input made of
+// a few runs in order, duplicates across runs) against a comparison sort,
+// for every number of runs up to one past the merge limit.
+func TestSortTriplesRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for runs := 1; runs <= maxRuns+1; runs++ {
+		for _, size := range []int{1, 7, 300} {
+			var all []store.Triple
+			var chunks [][]*store.Triple
+			for range runs {
+				run := make([]store.Triple, 0, size)
+				for range size {
+					run = append(run, store.Triple{E: store.EntityID{byte(r.IntN(8)), byte(r.IntN(8))}, A: store.AttrID{byte(r.IntN(2))}, V: store.Number(float64(r.IntN(2)))})
+				}
+				slices.SortFunc(run, func(a, b store.Triple) int { return CompareIndex(EAV, a, b) })
+				all = append(all, run...)
+				var c []*store.Triple
+				for i := range run {
+					c = append(c, &run[i])
+				}
+				chunks = append(chunks, c)
+			}
+			exp := slices.Clone(all)
+			slices.SortFunc(exp, func(a, b store.Triple) int { return CompareIndex(EAV, a, b) })
+			exp = slices.CompactFunc(exp, func(a, b store.Triple) bool { return a.Key() == b.Key() })
+			tassert.Equal(t, exp, sortTriples(chunks, len(all)), "runs=%d size=%d", runs, size)
+		}
+	}
+}
