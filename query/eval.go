@@ -312,6 +312,24 @@ func (ev *evaluator) build(ls *levelState, ids []store.EntityID, sources [][]sto
 	fields := make([]Field, 0, n)
 	vals := make([]store.Value, 0, n)
 	at := make([]int, len(sources)) // each source's cursor
+	// Each returned attribute's place in label order: entities list their
+	// fields by label, and ranks sort them without comparing strings.
+	rank := make([]int, len(ls.fields))
+	for i, f := range ls.fields {
+		for _, g := range ls.fields {
+			if cmpString(g.Label, f.Label) < 0 {
+				rank[i]++
+			}
+		}
+	}
+	rankOf := func(a *store.Attr) int {
+		for i, f := range ls.fields {
+			if f == a {
+				return rank[i]
+			}
+		}
+		return len(rank)
+	}
 	for i, id := range ids {
 		e := &ents[i]
 		e.ID = id
@@ -343,8 +361,14 @@ func (ev *evaluator) build(ls *levelState, ids []store.EntityID, sources [][]sto
 		for fi := range e.Fields {
 			e.Fields[fi].Values = slices.Clip(e.Fields[fi].Values)
 		}
-		if len(e.Fields) > 1 {
-			slices.SortFunc(e.Fields, func(a, b Field) int { return cmpString(a.Attr.Label, b.Attr.Label) })
+		// Insertion sort by rank: an entity has a handful of fields.
+		for x := 1; x < len(e.Fields); x++ {
+			f, r := e.Fields[x], rankOf(e.Fields[x].Attr)
+			y := x
+			for ; y > 0 && rankOf(e.Fields[y-1].Attr) > r; y-- {
+				e.Fields[y] = e.Fields[y-1]
+			}
+			e.Fields[y] = f
 		}
 	}
 }
