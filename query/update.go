@@ -74,7 +74,7 @@ func Update(prev *Result, old, snap *store.Snapshot, q *Query, changed []store.E
 	res.Stages, res.Scans = stages, scans
 	for i, l := range q.tops {
 		p := splice(prev.Tops[i], fresh[i], affected[i], old, snap, l)
-		if l.Page != (Window{}) && !cutFirst(p, prev.Tops[i], old, snap) {
+		if l.Page != (Window{}) && !cutFirst(p, prev.Tops[i], affected[i], old, snap) {
 			return Eval(SnapshotSource(snap), q) // the page needs entities prev does not show
 		}
 		res.Tops[i] = p
@@ -423,9 +423,10 @@ func (q *Query) Incremental() bool {
 // p lacks are unaffected ones that were beyond prev's page: they sort
 // after prev's last entity. So p's entities up to that position are the
 // first of all the matches, and the page is right when it fits among
-// them; hasNextPage is known when p has more, or when prev had no next
-// page (then p has every match).
-func cutFirst(p, prev *Page, old, snap *store.Snapshot) bool {
+// them; hasNextPage is known when p has more, when prev had no next page
+// (then p has every match), or when every affected entity was on prev's
+// page (then the match that followed it still does).
+func cutFirst(p, prev *Page, affected []store.EntityID, old, snap *store.Snapshot) bool {
 	l := p.Level
 	n := l.Page.First
 	if prev.Info.HasNextPage {
@@ -436,12 +437,15 @@ func cutFirst(p, prev *Page, old, snap *store.Snapshot) bool {
 		before := sort.Search(len(p.Entities), func(i int) bool {
 			return comparePos(position(snap, l, p.Entities[i].ID), last, l.Order.Desc) > 0
 		})
-		if before < n || len(p.Entities) == n {
-			return false // the page, or whether another follows, needs more
+		if before < n {
+			return false // the page needs entities beyond prev's
+		}
+		if len(p.Entities) == n && !within(affected, prev.Entities) {
+			return false // whether another follows is not known
 		}
 	}
-	more := len(p.Entities) > n
-	if more {
+	more := len(p.Entities) > n || prev.Info.HasNextPage
+	if len(p.Entities) > n {
 		p.Entities = p.Entities[:n:n]
 		left := n
 		for k, s := range p.splices {
@@ -457,6 +461,16 @@ func cutFirst(p, prev *Page, old, snap *store.Snapshot) bool {
 	if k := len(p.Entities); k > 0 {
 		sc, ec := position(snap, l, p.Entities[0].ID), position(snap, l, p.Entities[k-1].ID)
 		p.Info.StartCursor, p.Info.EndCursor = &sc, &ec
+	}
+	return true
+}
+
+// within reports whether every entity of ids is one of es.
+func within(ids []store.EntityID, es []*Entity) bool {
+	for _, id := range ids {
+		if !slices.ContainsFunc(es, func(e *Entity) bool { return e.ID == id }) {
+			return false
+		}
 	}
 	return true
 }
