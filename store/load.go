@@ -143,7 +143,12 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 		for j, i := range byAttr[id] {
 			part[j] = &ts[i]
 		}
-		slices.SortFunc(part, cmpAVE)
+		slices.SortFunc(part, func(x, y *Triple) int { // cmpAVE within one attribute
+			if c := Compare(x.V, y.V); c != 0 {
+				return c
+			}
+			return cmpID(&x.E, &y.E)
+		})
 		for i, t := range part {
 			if a.Unique && i > 0 && part[i-1].V == t.V {
 				return nil, fmt.Errorf("load %s: %w: %s.%s = %s is held by %s and %s",
