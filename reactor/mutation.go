@@ -23,6 +23,8 @@ type mutation struct {
 
 	ns      nsSet        // the namespaces it writes (see relevant)
 	nsAttrs *store.Attrs // the registry ns was computed with
+
+	runs []stepRun // batches replayOnto built from lists starting here (see run)
 }
 
 func newMutation(m Mutation) *mutation {
@@ -460,21 +462,13 @@ type replayMark struct {
 // results do not show CreatedAt, and replayed triples are never stored.
 func replayOnto(snap *store.Snapshot, muts []*mutation) *store.Snapshot {
 	for len(muts) > 0 {
-		n := runLen(muts)
+		n, steps := run(muts)
 		if n == 1 {
 			if next, err := snap.Apply(muts[0].Steps, muts[0].Created); err == nil {
 				snap = next
 			}
 			muts = muts[1:]
 			continue
-		}
-		size := 0
-		for _, m := range muts[:n] {
-			size += len(m.Steps)
-		}
-		steps := make([]store.Step, 0, size)
-		for _, m := range muts[:n] {
-			steps = append(steps, m.Steps...)
 		}
 		next, err := snap.Apply(steps, muts[n-1].Created)
 		if err == nil {
@@ -498,6 +492,54 @@ func replayOnto(snap *store.Snapshot, muts []*mutation) *store.Snapshot {
 		muts = muts[k+1:]
 	}
 	return snap
+}
+
+// stepRun is a run replayOnto worked out for a list of mutations: how
+// many of them, from the first, apply as one batch, and their steps laid
+// end to end. Every query of a namespace replays the same pending
+// mutations, so on a reconnect (each query a new store) the run and its
+// batch — a few hundred steps of some 200 bytes each — are worked out
+// once, not once per query. Runs are kept on the list's first mutation
+// (see run) and keyed by the mutations themselves: a mutation's steps
+// never change, so a run never goes stale. The steps are shared and only
+// read (Apply does not write them).
+type stepRun struct {
+	muts  []*mutation // the list given
+	n     int         // runLen(muts)
+	steps []store.Step
+}
+
+// maxRuns bounds the runs a mutation keeps: one per set of queries
+// replaying a different list from it (queries of other namespaces, or
+// whose processed-tx-id differs), and those a failed run is split into.
+const maxRuns = 8
+
+// run returns runLen(muts) and, when above one, the steps of muts[:n]
+// laid end to end, which the caller must not modify.
+func run(muts []*mutation) (int, []store.Step) {
+	first := muts[0]
+	for i := len(first.runs) - 1; i >= 0; i-- {
+		if r := &first.runs[i]; slices.Equal(r.muts, muts) {
+			return r.n, r.steps
+		}
+	}
+	n := runLen(muts)
+	if n == 1 {
+		return 1, nil // applied as it is: nothing worth keeping
+	}
+	size := 0
+	for _, m := range muts[:n] {
+		size += len(m.Steps)
+	}
+	steps := make([]store.Step, 0, size)
+	for _, m := range muts[:n] {
+		steps = append(steps, m.Steps...)
+	}
+	if len(first.runs) == maxRuns {
+		first.runs = slices.Delete(first.runs, 0, 1)
+	}
+	first.runs = append(first.runs, stepRun{muts: slices.Clone(muts), n: n, steps: steps})
+	return n, steps
 }
 
 // runLen returns how many of muts, from the first, can be applied as one
