@@ -92,7 +92,9 @@ func BenchmarkLoad(b *testing.B) {
 }
 
 // BenchmarkApplyOne applies one step to the 500k-triple store: copying the
-// trees (copy-on-write) plus the step, as replaying a pending mutation does.
+// trees (copy-on-write) plus the step, as replaying a pending mutation does;
+// one case per kind of step (update-attr and delete-attr re-index or drop a
+// whole attribute, 100k triples, so they are not one-mutation shapes).
 func BenchmarkApplyOne(b *testing.B) {
 	w := benchStore(b)
 	r := rand.New(rand.NewPCG(3, 4))
@@ -115,6 +117,14 @@ func BenchmarkApplyOne(b *testing.B) {
 			return retract(e, aTodosID, store.Ref(e))
 		}},
 		{"delete-entity", func(int) store.Step { return del(w.todos[r.IntN(len(w.todos))], "todos") }},
+		{"deep-merge", func(i int) store.Step {
+			v, _ := store.FromAny(map[string]any{"n": i})
+			return merge(w.todos[r.IntN(len(w.todos))], aTodosData, v)
+		}},
+		{"add-attr", func(i int) store.Step {
+			a := store.Attr{ID: randomID(r), Namespace: "todos", Label: fmt.Sprint("x", i), Type: store.TypeString, Indexed: true}
+			return store.Step{Op: store.OpAddAttr, A: a.ID, Attr: a}
+		}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
