@@ -27,6 +27,13 @@
 // encoded once for all the sessions that need it. Ten thousand sessions
 // on one query hold one result.
 //
+// Runs go through one runner for the whole server: at most
+// Config.MaxRuns read transactions at once, and the queries that became
+// stale meanwhile run together in the next one, their evaluations in step
+// so that each stage's scans of all of them reach Postgres in one batch.
+// Under a stream of writes a burst of stale queries costs one transaction,
+// not one each.
+//
 // # The refresh loop
 //
 //	Apply(change)  → registry updated (attribute changes)
