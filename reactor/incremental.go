@@ -65,16 +65,10 @@ func (c *Core) evaluate(qs *querySub, q *query.Query, snap *store.Snapshot) (*qu
 	return res, err
 }
 
-// replayed returns the mutations replay applies over qs's base, as
-// Core.replay chooses them.
+// replayed returns the mutations replay applied over qs's base when it
+// was last called (as it chose and pruned them).
 func (c *Core) replayed(qs *querySub) []*mutation {
-	var out []*mutation
-	for _, m := range c.pending {
-		if (m.TxID == 0 || m.TxID > qs.processed) && c.relevant(m, qs) {
-			out = append(out, m)
-		}
-	}
-	return out
+	return qs.replay.muts
 }
 
 // changedSince returns the entities whose triples differ between the

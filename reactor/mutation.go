@@ -24,7 +24,8 @@ type mutation struct {
 	ns      nsSet        // the namespaces it writes (see relevant)
 	nsAttrs *store.Attrs // the registry ns was computed with
 
-	runs []stepRun // batches replayOnto built from lists starting here (see run)
+	runs  []stepRun    // batches replayOnto built from lists starting here (see run)
+	plans []*prunePlan // pruning plans for lists starting here (see planFor)
 }
 
 func newMutation(m Mutation) *mutation {
@@ -396,18 +397,23 @@ func (c *Core) effAttrs() *store.Attrs {
 // wanted now: a new mutation costs one Apply per query, and dropping the
 // newest (a rejection) none.
 func (c *Core) replay(qs *querySub) *store.Snapshot {
-	want := make([]uint64, 0, len(c.pending))
-	muts := make([]*mutation, 0, len(c.pending))
+	all := make([]*mutation, 0, len(c.pending))
 	for _, m := range c.pending {
 		if (m.TxID == 0 || m.TxID > qs.processed) && c.relevant(m, qs) {
-			want = append(want, m.Seq)
-			muts = append(muts, m)
+			all = append(all, m)
 		}
 	}
 	rc := &qs.replay
 	if rc.base != qs.base {
 		*rc = replayCache{base: qs.base}
 	}
+	q, _ := c.parsed(qs)
+	muts := c.pruned(qs, q, all)
+	want := make([]uint64, len(muts))
+	for i, m := range muts {
+		want[i] = m.Seq
+	}
+	rc.muts = muts
 	common := 0
 	for common < len(rc.seqs) && common < len(want) && rc.seqs[common] == want[common] {
 		common++
@@ -442,6 +448,8 @@ type replayCache struct {
 	base  *store.Snapshot
 	seqs  []uint64
 	marks []replayMark
+	muts  []*mutation // the mutations replayed last, seqs
+	prune pruneState  // which are not replayed (see pruned)
 }
 
 type replayMark struct {

@@ -50,7 +50,9 @@ type querySub struct {
 	nsQuery  *query.Query // the query ns was computed for
 
 	// Replays of the pending mutations over base (see Core.replay).
-	replay replayCache
+	replay  replayCache
+	whereQ  *query.Query // q's top levels with only their where clauses (see whereRows)
+	whereOf *query.Query // the q whereQ was made from
 
 	// What the last result was evaluated over.
 	evalSnap  *store.Snapshot

@@ -1,0 +1,387 @@
+package reactor
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/triplesync/triplesync/query"
+	"github.com/triplesync/triplesync/store"
+)
+
+// Pruning: a query's store is the server's result, a few entities; the
+// pending mutations mostly write others (issue #7/#3: 100 pending
+// mutations over 20 queries, each replaying all of them, cost 10 ms). A
+// group of mutations that writes only entities the store does not hold,
+// and that leaves them not matching any top level's where clause, cannot
+// change the result, and is not replayed over that query.
+//
+// Why that is sound. Group the mutations by the entities they write (a
+// step's entity, and the entity its value links to), joining mutations
+// that share one. Give up (replay everything) when any mutation has a
+// lookup (it may resolve to any entity, by id too), a delete-entity
+// (cascades), an attribute step or an unknown attribute. A group is
+// pinned (always replayed) when it writes a unique attribute other than
+// id: Apply checks those against other entities. What remains couples an
+// entity's triples only to its own: Apply's checks on a step (mode
+// create/update, types, the id triple, whose unique value is the entity's
+// own id) read the entity alone. So for a group whose entities the
+// store holds no triple of and no link to, replaying it there leaves
+// those entities exactly as replaying it over an empty store does, and
+// fails or applies the same way; and the other mutations, writing other
+// entities, apply the same with or without it. Those entities link to
+// nothing outside the group and nothing links to them, so whether one
+// matches a top level's where clause (hops included) depends on the
+// group alone: the query with only its top levels' where clauses (no
+// window, order, nesting: every match is listed), evaluated over the
+// empty store with the groups replayed, says which do. A group none of
+// whose entities match adds no row, no count, no page bound and no
+// nested entity: the result is the same without it.
+//
+// The decision is kept with the replay cache, while base and the parsed
+// query stay. A mutation that joins the list later is replayed (not
+// judged); if it writes entities of skipped groups, those groups are
+// replayed from then on, just before it: a skipped group shares no
+// entity with any other mutation replayed, holds no unique value but
+// its entities' ids, and so applies the same wherever it goes in the
+// replay (before the mutations that write its entities). Replaying the
+// released group after the others keeps the replay a prefix of the last
+// one, so the replay cache applies only the group and the new mutation.
+// A replayed mutation may leave the list (a rejection); anything else —
+// a skipped one leaving, a mutation pruning cannot judge — decides again.
+
+// minPrune is the fewest mutations worth judging: below it, replaying
+// them all costs less than evaluating the where clauses.
+const minPrune = 8
+
+// pruneState is a query's decision of which mutations not to replay.
+type pruneState struct {
+	q     *query.Query
+	order []*mutation        // the mutations to replay, in replay order; nil: nothing decided
+	kept  map[*mutation]bool // those in order
+	skip  map[*mutation]*skipGroup
+	owner map[store.EntityID]*skipGroup // the skipped group writing an entity
+}
+
+// skipGroup is a group of mutations not replayed.
+type skipGroup struct {
+	muts []*mutation
+	ents []store.EntityID
+}
+
+// pruned returns the mutations of all (in pending order) to replay over
+// qs's base, in the order to replay them.
+func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation {
+	ps := &qs.replay.prune
+	if ps.order != nil && ps.q == q && ps.extends(all, qs.base.Attrs()) {
+		return ps.filter(all)
+	}
+	*ps = pruneState{}
+	if q == nil || len(all) < minPrune {
+		return all
+	}
+	p := planFor(all, qs.base.Attrs())
+	if p == nil {
+		return all
+	}
+	rows, ok := c.whereRows(qs, q, p.s0)
+	if !ok {
+		return all
+	}
+	*ps = pruneState{q: q, kept: map[*mutation]bool{}, skip: map[*mutation]*skipGroup{}, owner: map[store.EntityID]*skipGroup{}}
+	for _, g := range p.groups {
+		skip := !g.pinned
+		for _, e := range g.ents {
+			if !skip {
+				break
+			}
+			skip = !rows[e] && !holds(qs.base, e, p.refs)
+		}
+		if !skip {
+			continue
+		}
+		sg := &skipGroup{muts: g.muts, ents: g.ents}
+		for _, m := range g.muts {
+			ps.skip[m] = sg
+		}
+		for _, e := range g.ents {
+			ps.owner[e] = sg
+		}
+	}
+	ps.order = make([]*mutation, 0, len(all)-len(ps.skip))
+	for _, m := range all {
+		if ps.skip[m] == nil {
+			ps.order = append(ps.order, m)
+			ps.kept[m] = true
+		}
+	}
+	return ps.filter(all)
+}
+
+// extends reports whether the decision can take all: every skipped
+// mutation is still there, and pruning can tell what each new one
+// writes. The new ones join order, each after the skipped groups it
+// writes to, which are released.
+func (ps *pruneState) extends(all []*mutation, attrs *store.Attrs) bool {
+	n := 0
+	type fresh struct {
+		m    *mutation
+		ents []store.EntityID
+	}
+	var added []fresh
+	for _, m := range all {
+		switch {
+		case ps.skip[m] != nil:
+			n++
+		case ps.kept[m]:
+		default:
+			ents, _, ok := writes(m, attrs)
+			if !ok {
+				return false
+			}
+			added = append(added, fresh{m, ents})
+		}
+	}
+	if n != len(ps.skip) {
+		return false
+	}
+	for _, a := range added {
+		for _, e := range a.ents {
+			if g := ps.owner[e]; g != nil {
+				for _, x := range g.ents {
+					delete(ps.owner, x)
+				}
+				for _, m := range g.muts {
+					delete(ps.skip, m)
+					ps.kept[m] = true
+					ps.order = append(ps.order, m)
+				}
+			}
+		}
+		ps.kept[a.m] = true
+		ps.order = append(ps.order, a.m)
+	}
+	if len(ps.order) > 2*len(all)+16 { // forget those that left the list
+		ps.order = ps.filter(all)
+		ps.kept = make(map[*mutation]bool, len(ps.order))
+		for _, m := range ps.order {
+			ps.kept[m] = true
+		}
+	}
+	return true
+}
+
+// filter returns the mutations of order that are in all.
+func (ps *pruneState) filter(all []*mutation) []*mutation {
+	out := make([]*mutation, 0, len(ps.order))
+	for _, m := range ps.order {
+		// all is in pending order, by Seq.
+		if i, ok := slices.BinarySearchFunc(all, m.Seq, func(x *mutation, seq uint64) int {
+			switch {
+			case x.Seq < seq:
+				return -1
+			case x.Seq > seq:
+				return 1
+			}
+			return 0
+		}); ok && all[i] == m {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// holds reports whether s holds a triple of e or, when its registry has
+// links (refs), a link to it.
+func holds(s *store.Snapshot, e store.EntityID, refs bool) bool {
+	found := false
+	s.ScanEntity(e, store.AttrID{}, func(store.Triple) bool {
+		found = true
+		return false
+	})
+	if !found && refs {
+		s.ScanRefs(e, store.AttrID{}, func(store.Triple) bool {
+			found = true
+			return false
+		})
+	}
+	return found
+}
+
+// writes returns the entities m's steps write (with those their values
+// link to) and whether it writes a unique attribute other than id; false
+// when pruning cannot judge it: a lookup, a step other than a triple
+// step, an attribute attrs lacks.
+func writes(m *mutation, attrs *store.Attrs) (ents []store.EntityID, unique, ok bool) {
+	for i := range m.Steps {
+		st := &m.Steps[i]
+		switch st.Op {
+		case store.OpAddTriple, store.OpDeepMergeTriple, store.OpRetractTriple:
+		default:
+			return nil, false, false
+		}
+		if st.Lookup != nil || st.ValueLookup != nil || st.E.IsZero() {
+			return nil, false, false
+		}
+		a, known := attrs.ByID(st.A)
+		if !known {
+			return nil, false, false
+		}
+		if a.Unique && a.Label != store.IDLabel {
+			unique = true
+		}
+		ents = append(ents, st.E)
+		if x, isRef := st.V.AsEntityID(); isRef {
+			ents = append(ents, x)
+		}
+	}
+	return ents, unique, true
+}
+
+// prunePlan is the grouping of a list of mutations and the empty store
+// with the unpinned groups replayed, shared by the queries replaying the
+// list (kept on its first mutation, as runs are).
+type prunePlan struct {
+	muts   []*mutation
+	attrs  *store.Attrs
+	groups []pruneGroup // nil when the list cannot be judged
+	s0     *store.Snapshot
+	refs   bool // attrs has link attributes
+}
+
+type pruneGroup struct {
+	muts   []*mutation
+	ents   []store.EntityID
+	pinned bool
+}
+
+// maxPlans bounds the plans a mutation keeps (see maxRuns).
+const maxPlans = 4
+
+// planFor returns the plan for muts over a store typed by attrs, or nil
+// when they cannot be judged.
+func planFor(muts []*mutation, attrs *store.Attrs) *prunePlan {
+	first := muts[0]
+	for _, p := range first.plans {
+		if p.attrs == attrs && slices.Equal(p.muts, muts) {
+			if p.groups == nil {
+				return nil
+			}
+			return p
+		}
+	}
+	p := &prunePlan{muts: slices.Clone(muts), attrs: attrs}
+	if len(first.plans) == maxPlans {
+		first.plans = slices.Delete(first.plans, 0, 1)
+	}
+	first.plans = append(first.plans, p)
+
+	// Union-find over the mutations, joined by the entities they write.
+	parent := make([]int, len(muts))
+	var root func(i int) int
+	root = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	owner := map[store.EntityID]int{}
+	ents := make([][]store.EntityID, len(muts))
+	unique := make([]bool, len(muts))
+	for i, m := range muts {
+		parent[i] = i
+		es, u, ok := writes(m, attrs)
+		if !ok {
+			return nil
+		}
+		ents[i], unique[i] = es, u
+		for _, e := range es {
+			if j, seen := owner[e]; seen {
+				parent[root(i)] = root(j)
+			} else {
+				owner[e] = i
+			}
+		}
+	}
+	index := map[int]int{} // root → group
+	for i, m := range muts {
+		r := root(i)
+		gi, ok := index[r]
+		if !ok {
+			gi = len(p.groups)
+			index[r] = gi
+			p.groups = append(p.groups, pruneGroup{})
+		}
+		g := &p.groups[gi]
+		g.muts = append(g.muts, m)
+		g.pinned = g.pinned || unique[i]
+		for _, e := range ents[i] {
+			if owner[e] == i {
+				g.ents = append(g.ents, e) // each entity once: by its first writer
+			}
+		}
+	}
+	var free []*mutation
+	for i, m := range muts {
+		if !p.groups[index[root(i)]].pinned {
+			free = append(free, m)
+		}
+	}
+	p.s0 = replayOnto(store.NewSnapshot(attrs), free)
+	for _, a := range attrs.All() {
+		p.refs = p.refs || a.IsRef()
+	}
+	return p
+}
+
+// whereRows returns the entities of s0 that match a top level's where
+// clause of q (see above), or false if that query cannot be evaluated.
+func (c *Core) whereRows(qs *querySub, q *query.Query, s0 *store.Snapshot) (map[store.EntityID]bool, bool) {
+	if qs.whereQ == nil || qs.whereOf != q {
+		qs.whereOf, qs.whereQ = q, nil
+		wq, err := whereQuery(qs.text, q.Attrs())
+		if err != nil {
+			return nil, false
+		}
+		qs.whereQ = wq
+	}
+	res, err := query.Eval(query.SnapshotSource(s0), qs.whereQ)
+	if err != nil {
+		return nil, false
+	}
+	rows := map[store.EntityID]bool{}
+	for _, l := range qs.whereQ.Tops() {
+		for _, e := range res.Entities(l) {
+			rows[e] = true
+		}
+	}
+	return rows, true
+}
+
+// whereQuery parses text (an InstaQL query) with only its top levels and
+// their where clauses.
+func whereQuery(text []byte, attrs *store.Attrs) (*query.Query, error) {
+	var root map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(text, &root); err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	for ns, level := range root {
+		var opts map[string]json.RawMessage
+		if raw, ok := level["$"]; ok {
+			if err := json.Unmarshal(raw, &opts); err != nil {
+				return nil, err
+			}
+		}
+		if w, ok := opts["where"]; ok {
+			out[ns] = map[string]any{"$": map[string]any{"where": w}}
+		} else {
+			out[ns] = map[string]any{}
+		}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	return query.Parse(b, attrs)
+}
