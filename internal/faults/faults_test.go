@@ -153,9 +153,9 @@ func TestPostgresRestartInProcess(t *testing.T) {
 	handleErrs := metric(t, srv, "triplesync_wal_handle_errors_total")
 	t.Logf("WAL handle errors %v, reconnects %v, resets %v", handleErrs,
 		metric(t, srv, "triplesync_wal_reconnects_total"), metric(t, srv, "triplesync_wal_resets_total"))
-	// The restart ends the visibility check's connection, so the first
-	// write after it fails in Handle: the case this test is about.
-	assert.NotEqual(t, "0", handleErrs, "no WAL Handle error: the restart did not exercise the recovery")
+	// Whether a Handle failed depends on timing (the server's warm-up of
+	// its visibility connection may find it dead first); internal/server's
+	// TestWALHandleError makes one fail for sure.
 }
 
 // metric returns the text of one unlabelled series on srv's /metrics.

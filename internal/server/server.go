@@ -165,8 +165,9 @@ func (s *Server) Open(ctx context.Context) error {
 		s.log.Warn("dev mode: actions without a permission rule are allowed, and any session may change the schema")
 	}
 
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.watchReader(reader)
+	go s.keepWarm(reader)
 
 	ln := s.cfg.Listener
 	if ln == nil {
@@ -225,6 +226,22 @@ func (s *Server) watchReader(r *wal.Reader) {
 	<-r.Done()
 	if err := r.Err(); err != nil {
 		s.fail(fmt.Errorf("wal reader stopped: %w", err))
+	}
+}
+
+// keepWarm calls the visibility check's warm until the reader stops (see
+// visibility).
+func (s *Server) keepWarm(r *wal.Reader) {
+	defer s.wg.Done()
+	t := time.NewTicker(warmEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.Done():
+			return
+		case <-t.C:
+			s.vis.warm(context.Background(), warmIdle)
+		}
 	}
 }
 
