@@ -60,71 +60,87 @@ func BenchmarkDecode(b *testing.B) {
 // "reader" goes through a [wal.Reader] and its Handle; "raw" is the floor
 // under it: a bare pglogrepl receive loop feeding a [wal.Decoder] on one
 // goroutine, with no queue, acknowledgement or delivery goroutine, on the
-// same machine at the same time.
+// same machine at the same time. The "-sparse" variants wait 1.1 s between
+// writes (run them with -benchtime=30x), as internal/server's
+// BenchmarkCommitToInvalidation/sparse does: the floor for a lone write,
+// when every process on the way has gone idle.
 func BenchmarkReaderLatency(b *testing.B) {
-	b.Run("reader", func(b *testing.B) {
-		f := mustOpenFixture(b)
-		got := make(chan time.Time, 1)
-		cfg := f.readerConfig(b, "bench", func(_ context.Context, tx wal.Transaction) error {
-			if tx.TxID != 0 {
-				got <- time.Now()
-			}
-			return nil
-		})
-		mustOpenReader(b, cfg)
-		benchLatency(b, f, got)
-	})
-	b.Run("raw", func(b *testing.B) {
-		f := mustOpenFixture(b)
-		got := make(chan time.Time, 1)
-		ctx, cancel := context.WithCancel(context.Background())
-		conn, err := pgconn.Connect(ctx, f.db.ReplicationDSN())
-		require.NoError(b, err)
-		slot := f.prefix + "_raw"
-		_, err = pglogrepl.CreateReplicationSlot(ctx, conn, slot, "pgoutput", pglogrepl.CreateReplicationSlotOptions{Temporary: true, Mode: pglogrepl.LogicalReplication})
-		require.NoError(b, err)
-		require.NoError(b, pglogrepl.StartReplication(ctx, conn, slot, 0, pglogrepl.StartReplicationOptions{
-			Mode: pglogrepl.LogicalReplication, PluginArgs: []string{"proto_version '2'", "publication_names '" + pg.Publication + "'"},
-		}))
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			var d wal.Decoder
-			for {
-				raw, err := conn.ReceiveMessage(ctx)
-				if err != nil {
-					return
-				}
-				cd, ok := raw.(*pgproto3.CopyData)
-				if !ok || cd.Data[0] != pglogrepl.XLogDataByteID {
-					continue
-				}
-				xld, err := pglogrepl.ParseXLogData(cd.Data[1:])
-				if err != nil {
-					return
-				}
-				if tx, err := d.Decode(store.LSN(xld.WALStart), xld.WALData); err == nil && tx != nil && tx.TxID != 0 {
-					got <- time.Now()
-				}
-			}
-		}()
-		b.Cleanup(func() {
-			cancel()
-			<-done
-			conn.Close(context.Background())
-		})
-		benchLatency(b, f, got)
-	})
+	b.Run("reader", func(b *testing.B) { benchReaderLatency(b, 0) })
+	b.Run("raw", func(b *testing.B) { benchRawLatency(b, 0) })
+	b.Run("reader-sparse", func(b *testing.B) { benchReaderLatency(b, 1100*time.Millisecond) })
+	b.Run("raw-sparse", func(b *testing.B) { benchRawLatency(b, 1100*time.Millisecond) })
 }
 
-func benchLatency(b *testing.B, f *fixture, got <-chan time.Time) {
+func benchReaderLatency(b *testing.B, pause time.Duration) {
+	f := mustOpenFixture(b)
+	got := make(chan time.Time, 1)
+	cfg := f.readerConfig(b, "bench", func(_ context.Context, tx wal.Transaction) error {
+		if tx.TxID != 0 {
+			got <- time.Now()
+		}
+		return nil
+	})
+	mustOpenReader(b, cfg)
+	benchLatency(b, f, got, pause)
+}
+
+func benchRawLatency(b *testing.B, pause time.Duration) {
+	f := mustOpenFixture(b)
+	got := make(chan time.Time, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	conn, err := pgconn.Connect(ctx, f.db.ReplicationDSN())
+	require.NoError(b, err)
+	slot := f.prefix + "_raw"
+	_, err = pglogrepl.CreateReplicationSlot(ctx, conn, slot, "pgoutput", pglogrepl.CreateReplicationSlotOptions{Temporary: true, Mode: pglogrepl.LogicalReplication})
+	require.NoError(b, err)
+	require.NoError(b, pglogrepl.StartReplication(ctx, conn, slot, 0, pglogrepl.StartReplicationOptions{
+		Mode: pglogrepl.LogicalReplication, PluginArgs: []string{"proto_version '2'", "publication_names '" + pg.Publication + "'"},
+	}))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var d wal.Decoder
+		for {
+			raw, err := conn.ReceiveMessage(ctx)
+			if err != nil {
+				return
+			}
+			cd, ok := raw.(*pgproto3.CopyData)
+			if !ok || cd.Data[0] != pglogrepl.XLogDataByteID {
+				continue
+			}
+			xld, err := pglogrepl.ParseXLogData(cd.Data[1:])
+			if err != nil {
+				return
+			}
+			if tx, err := d.Decode(store.LSN(xld.WALStart), xld.WALData); err == nil && tx != nil && tx.TxID != 0 {
+				got <- time.Now()
+			}
+		}
+	}()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+		conn.Close(context.Background())
+	})
+	benchLatency(b, f, got, pause)
+}
+
+func benchLatency(b *testing.B, f *fixture, got <-chan time.Time, pause time.Duration) {
 	ctx := b.Context()
 	_, err := f.conn.Prepare(ctx, "w", `WITH t AS (INSERT INTO transactions (mutation_id) VALUES (NULL) RETURNING id)
 		INSERT INTO triples (entity_id, attr_id, value, ea) SELECT gen_random_uuid(), $1, to_jsonb(id), true FROM t`)
 	require.NoError(b, err)
 	var sinceSend, sinceCommit []time.Duration
 	b.ReportAllocs()
+	first := true
 	for b.Loop() {
+		if pause > 0 && !first {
+			b.StopTimer()
+			time.Sleep(pause)
+			b.StartTimer()
+		}
+		first = false
 		t0 := time.Now()
 		if _, err := f.conn.Exec(ctx, "w", a1); err != nil {
 			b.Fatal(err)
