@@ -396,6 +396,10 @@ func (c *Core) effAttrs() *store.Attrs {
 // replay starts from the longest mark that is still a prefix of what is
 // wanted now: a new mutation costs one Apply per query, and dropping the
 // newest (a rejection) none.
+//
+// Mutations that cannot change the query's result are left out (see
+// prune.go): groups writing only entities the store does not hold and
+// that match none of the query's where clauses.
 func (c *Core) replay(qs *querySub) *store.Snapshot {
 	all := make([]*mutation, 0, len(c.pending))
 	for _, m := range c.pending {
