@@ -41,7 +41,9 @@ func Parse(data []byte) (Message, error) {
 	var head struct {
 		Op *string `json:"op"`
 	}
-	if err := json.Unmarshal(data, &head); err != nil {
+	if op, ok := leadingOp(data); ok {
+		head.Op = &op // what Encode writes: no need to decode the frame twice
+	} else if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, jsonReason(err))
 	}
 	if head.Op == nil {
@@ -83,6 +85,27 @@ func Parse(data []byte) (Message, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, *head.Op, err)
 	}
 	return m, nil
+}
+
+// leadingOp reads the op of a frame that starts {"op":"<op>", as every
+// frame Encode writes does. The full decode that follows checks the rest.
+func leadingOp(data []byte) (string, bool) {
+	const prefix = `{"op":"`
+	if len(data) < len(prefix) || string(data[:len(prefix)]) != prefix {
+		return "", false
+	}
+	for i := len(prefix); i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			if i+1 < len(data) && (data[i+1] == ',' || data[i+1] == '}') {
+				return string(data[len(prefix):i]), true
+			}
+			return "", false
+		case c == '\\' || c < 0x20:
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // jsonReason turns encoding/json's errors into text that names the field.

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/triplesync/triplesync/store"
@@ -32,24 +31,19 @@ func (ts Triples) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler. It keeps nothing of b.
 func (ts *Triples) UnmarshalJSON(b []byte) error {
-	var raws [][]json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
-		return fmt.Errorf("%w: triples must be an array of arrays: %v", ErrMalformed, err)
-	}
-	out := make(Triples, len(raws))
-	for i, r := range raws {
-		if len(r) != 4 {
-			return fmt.Errorf("%w: triple %d has %d elements, want 4", ErrMalformed, i, len(r))
-		}
+	out, err := decodeTuples(b, 4, func(i int, r [][]byte) (store.Triple, error) {
 		e, a, v, err := decodeKey(r[:3])
 		if err != nil {
-			return fmt.Errorf("%w: triple %d: %v", ErrMalformed, i, err)
+			return store.Triple{}, fmt.Errorf("triple %d: %v", i, err)
 		}
-		var t int64
-		if err := json.Unmarshal(r[3], &t); err != nil {
-			return fmt.Errorf("%w: triple %d created-at: %v", ErrMalformed, i, err)
+		t, err := parseInt(r[3])
+		if err != nil {
+			return store.Triple{}, fmt.Errorf("triple %d created-at: %v", i, err)
 		}
-		out[i] = store.Triple{E: e, A: a, V: v, CreatedAt: t}
+		return store.Triple{E: e, A: a, V: v, CreatedAt: t}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: triples: %v", ErrMalformed, err)
 	}
 	*ts = out
 	return nil
@@ -76,20 +70,15 @@ func (ks Keys) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler. It keeps nothing of b.
 func (ks *Keys) UnmarshalJSON(b []byte) error {
-	var raws [][]json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
-		return fmt.Errorf("%w: keys must be an array of arrays: %v", ErrMalformed, err)
-	}
-	out := make(Keys, len(raws))
-	for i, r := range raws {
-		if len(r) != 3 {
-			return fmt.Errorf("%w: key %d has %d elements, want 3", ErrMalformed, i, len(r))
-		}
+	out, err := decodeTuples(b, 3, func(i int, r [][]byte) (store.TripleKey, error) {
 		e, a, v, err := decodeKey(r)
 		if err != nil {
-			return fmt.Errorf("%w: key %d: %v", ErrMalformed, i, err)
+			return store.TripleKey{}, fmt.Errorf("key %d: %v", i, err)
 		}
-		out[i] = store.TripleKey{E: e, A: a, V: v}
+		return store.TripleKey{E: e, A: a, V: v}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: keys: %v", ErrMalformed, err)
 	}
 	*ks = out
 	return nil
@@ -105,14 +94,14 @@ func appendTriple(b []byte, e, a store.EntityID, v store.Value) []byte {
 	return append(b, ']')
 }
 
-func decodeKey(r []json.RawMessage) (e, a store.EntityID, v store.Value, err error) {
-	if err = json.Unmarshal(r[0], &e); err != nil {
+func decodeKey(r [][]byte) (e, a store.EntityID, v store.Value, err error) {
+	if e, err = parseID(r[0]); err != nil {
 		return e, a, v, fmt.Errorf("entity: %v", err)
 	}
-	if err = json.Unmarshal(r[1], &a); err != nil {
+	if a, err = parseID(r[1]); err != nil {
 		return e, a, v, fmt.Errorf("attribute: %v", err)
 	}
-	if v, err = store.ParseValue(r[2]); err != nil {
+	if v, err = parseValue(r[2]); err != nil {
 		return e, a, v, fmt.Errorf("value: %v", err)
 	}
 	return e, a, v, nil

@@ -1,0 +1,287 @@
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/triplesync/triplesync/store"
+)
+
+// The triples of refresh-ok and add-query-ok are most of what crosses the
+// wire, so they are taken apart here by hand rather than through
+// encoding/json's reflection ([][]json.RawMessage, then a decode per
+// element): a scanner finds each tuple's elements, and the common element
+// shapes — an id string, a plain string, a number, a literal — are decoded
+// directly. Anything else (objects, arrays, strings with escapes) goes to
+// store.ParseValue or encoding/json, which define the accepted syntax.
+
+// scanner walks JSON text that encoding/json has already found to be one
+// well-formed value; it still checks what it relies on, so that it fails
+// cleanly on anything else.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// next skips whitespace and reports the next byte, 0 at the end.
+func (s *scanner) next() byte {
+	s.ws()
+	if s.i == len(s.b) {
+		return 0
+	}
+	return s.b[s.i]
+}
+
+// value returns the raw text of the value at the current position and
+// moves past it. Only strings and bracket nesting are checked; the
+// element's decoder checks the rest.
+func (s *scanner) value() ([]byte, error) {
+	start := s.i
+	switch c := s.next(); c {
+	case 0:
+		return nil, errors.New("unexpected end of input")
+	case '"':
+		start = s.i
+		if err := s.skipString(); err != nil {
+			return nil, err
+		}
+	case '[', '{':
+		start = s.i
+		depth := 0
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case '"':
+				if err := s.skipString(); err != nil {
+					return nil, err
+				}
+				continue
+			case '[', '{':
+				depth++
+			case ']', '}':
+				depth--
+			}
+			s.i++
+			if depth == 0 {
+				return s.b[start:s.i], nil
+			}
+		}
+		return nil, errors.New("unexpected end of input")
+	case ',', ']', '}', ':':
+		return nil, fmt.Errorf("unexpected %q", c)
+	default:
+		start = s.i
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case ',', ']', '}', ' ', '\t', '\n', '\r':
+				return s.b[start:s.i], nil
+			}
+			s.i++
+		}
+	}
+	return s.b[start:s.i], nil
+}
+
+// skipString moves past the string starting at the current position.
+func (s *scanner) skipString() error {
+	for s.i++; s.i < len(s.b); s.i++ {
+		switch c := s.b[s.i]; {
+		case c == '\\':
+			s.i++
+		case c == '"':
+			s.i++
+			return nil
+		case c < 0x20:
+			return errors.New("control character in string")
+		}
+	}
+	return errors.New("unterminated string")
+}
+
+// decodeTuples decodes a JSON array of arrays of n elements each, handing
+// each tuple's raw elements to conv. null decodes as an empty list, as
+// encoding/json would.
+func decodeTuples[T any](b []byte, n int, conv func(i int, r [][]byte) (T, error)) ([]T, error) {
+	s := &scanner{b: b}
+	switch s.next() {
+	case 'n':
+		if raw, err := s.value(); err != nil || string(raw) != "null" {
+			return nil, errors.New("must be an array of arrays")
+		}
+		if s.next() != 0 {
+			return nil, errors.New("trailing data")
+		}
+		return []T{}, nil
+	case '[':
+		s.i++
+	default:
+		return nil, errors.New("must be an array of arrays")
+	}
+	out := make([]T, 0, 8)
+	raws := make([][]byte, 0, n)
+	if s.next() == ']' {
+		s.i++
+		return out, s.end()
+	}
+	for i := 0; ; i++ {
+		if s.next() != '[' {
+			return nil, fmt.Errorf("element %d must be an array", i)
+		}
+		s.i++
+		raws = raws[:0]
+		if s.next() == ']' {
+			s.i++
+		} else {
+			for {
+				raw, err := s.value()
+				if err != nil {
+					return nil, fmt.Errorf("element %d: %v", i, err)
+				}
+				raws = append(raws, raw)
+				c := s.next()
+				s.i++
+				if c == ']' {
+					break
+				}
+				if c != ',' {
+					return nil, fmt.Errorf("element %d: expected ',' or ']'", i)
+				}
+			}
+		}
+		if len(raws) != n {
+			return nil, fmt.Errorf("element %d has %d elements, want %d", i, len(raws), n)
+		}
+		t, err := conv(i, raws)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+		c := s.next()
+		s.i++
+		if c == ']' {
+			return out, s.end()
+		}
+		if c != ',' {
+			return nil, fmt.Errorf("after element %d: expected ',' or ']'", i)
+		}
+	}
+}
+
+func (s *scanner) end() error {
+	if s.next() != 0 {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+// plainString reports the contents of a JSON string without escapes.
+func plainString(raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil, false
+	}
+	in := raw[1 : len(raw)-1]
+	for _, c := range in {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return nil, false
+		}
+	}
+	return in, true
+}
+
+// parseID decodes an entity or attribute id: a JSON string holding a uuid.
+func parseID(raw []byte) (store.EntityID, error) {
+	if in, ok := plainString(raw); ok {
+		return store.ParseEntityID(string(in))
+	}
+	var id store.EntityID
+	err := json.Unmarshal(raw, &id) // escapes, or not a string at all
+	return id, err
+}
+
+// parseValue decodes a triple's value as store.ParseValue does, without
+// its decoder for the common scalar shapes.
+func parseValue(raw []byte) (store.Value, error) {
+	if in, ok := plainString(raw); ok {
+		return store.String(string(in)), nil
+	}
+	switch string(raw) {
+	case "null":
+		return store.Null(), nil
+	case "true":
+		return store.Bool(true), nil
+	case "false":
+		return store.Bool(false), nil
+	}
+	if isNumber(raw) {
+		f, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil {
+			return store.Value{}, fmt.Errorf("%w: number %s", store.ErrInvalidValue, raw)
+		}
+		return store.NumberOK(f)
+	}
+	return store.ParseValue(raw)
+}
+
+// parseInt decodes a JSON integer (no fraction, no exponent) into an int64.
+func parseInt(raw []byte) (int64, error) {
+	if !isNumber(raw) {
+		return 0, fmt.Errorf("%q is not an integer", raw)
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a 64-bit integer", raw)
+	}
+	return n, nil
+}
+
+// isNumber reports whether b is a JSON number (RFC 8259 §6): an optional
+// minus, an integer part without leading zeros, an optional fraction and
+// an optional exponent.
+func isNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
+}
