@@ -30,7 +30,7 @@ type decider struct {
 	// all of each entity's triples, and hands every triple to wide: a nested
 	// level whose candidates are all listed reads their fields that way in
 	// the same stage.
-	wide func([]store.Triple)
+	wide func([]*store.Triple)
 }
 
 // node is an entity position in the trie: the level's entity at the root,
@@ -46,8 +46,8 @@ type node struct {
 type read struct {
 	attr    *store.Attr
 	reverse bool
-	triples map[store.EntityID][]store.Triple // by the node's entity
-	child   *node                             // where a hop goes on; nil for a final read
+	triples map[store.EntityID][]*store.Triple // by the node's entity
+	child   *node                              // where a hop goes on; nil for a final read
 }
 
 func newNode() *node { return &node{fetched: map[store.EntityID]bool{}} }
@@ -63,7 +63,7 @@ func (n *node) get(attr *store.Attr, reverse, hop bool) *read {
 		}
 	}
 	if rd == nil {
-		rd = &read{attr: attr, reverse: reverse, triples: map[store.EntityID][]store.Triple{}}
+		rd = &read{attr: attr, reverse: reverse, triples: map[store.EntityID][]*store.Triple{}}
 		n.reads = append(n.reads, rd)
 	}
 	if hop && rd.child == nil {
@@ -92,7 +92,7 @@ func newDecider(l *Level) *decider {
 }
 
 // key returns the entity a triple of rd is filed under.
-func (rd *read) key(t store.Triple) (store.EntityID, bool) {
+func (rd *read) key(t *store.Triple) (store.EntityID, bool) {
 	if rd.reverse {
 		return t.V.AsEntityID()
 	}
@@ -100,7 +100,7 @@ func (rd *read) key(t store.Triple) (store.EntityID, bool) {
 }
 
 // next returns the entity a hop triple leads to.
-func (rd *read) next(t store.Triple) (store.EntityID, bool) {
+func (rd *read) next(t *store.Triple) (store.EntityID, bool) {
 	if rd.reverse {
 		return t.E, true
 	}
@@ -108,7 +108,7 @@ func (rd *read) next(t store.Triple) (store.EntityID, bool) {
 }
 
 // value returns the value a triple of a final read contributes.
-func (rd *read) value(t store.Triple) store.Value {
+func (rd *read) value(t *store.Triple) store.Value {
 	if rd.reverse {
 		return store.Ref(t.E)
 	}
@@ -139,8 +139,8 @@ func (d *decider) fetchWhole(r *runner, xs []store.EntityID, k func()) {
 
 // preloadIDs files the namespace's id triples, all of them, read by the
 // caller: the root never needs to read them.
-func (d *decider) preloadIDs(ts []store.Triple) {
-	fileRuns(d.id.triples, ts, func(t store.Triple) (store.EntityID, bool) {
+func (d *decider) preloadIDs(ts []*store.Triple) {
+	fileRuns(d.id.triples, ts, func(t *store.Triple) (store.EntityID, bool) {
 		// Entities fetched before hold their id triple already.
 		return t.E, len(d.id.triples[t.E]) == 0
 	})
@@ -151,7 +151,7 @@ func (d *decider) preloadIDs(ts []store.Triple) {
 // come sorted by the key (EAV by entity, VAE by target), so each key's
 // triples are one run of ts, filed as a subslice without copying; a key
 // met again later (which scans do not produce) gets a copy.
-func fileRuns(m map[store.EntityID][]store.Triple, ts []store.Triple, key func(store.Triple) (store.EntityID, bool)) {
+func fileRuns(m map[store.EntityID][]*store.Triple, ts []*store.Triple, key func(*store.Triple) (store.EntityID, bool)) {
 	start := -1
 	var cur store.EntityID
 	flush := func(end int) {
@@ -227,7 +227,7 @@ func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, whole bool,
 		r.then(k)
 		return
 	}
-	r.scan(scans, func(res [][]store.Triple) {
+	r.scan(scans, func(res [][]*store.Triple) {
 		if wide >= 0 {
 			d.wide(res[wide])
 		}
@@ -235,10 +235,10 @@ func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, whole bool,
 		for i, rd := range reads {
 			ts := res[idx[i]]
 			if len(rd.triples) == 0 && len(todo) > 8 {
-				rd.triples = make(map[store.EntityID][]store.Triple, len(todo)) // spare the rehashing
+				rd.triples = make(map[store.EntityID][]*store.Triple, len(todo)) // spare the rehashing
 			}
 			inWide := wide >= 0 && idx[i] == wide
-			accept := func(t store.Triple) (store.EntityID, bool) {
+			accept := func(t *store.Triple) (store.EntityID, bool) {
 				if inWide && t.A != rd.attr.ID {
 					return store.EntityID{}, false
 				}
@@ -347,7 +347,7 @@ func justifyNode(n *node, x store.EntityID, add func(*store.Triple)) {
 	for _, rd := range n.reads {
 		ts := rd.triples[x]
 		for i := range ts {
-			add(&ts[i])
+			add(ts[i])
 			if rd.child != nil {
 				if y, ok := rd.next(ts[i]); ok {
 					justifyNode(rd.child, y, add)

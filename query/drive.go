@@ -125,7 +125,7 @@ func (dr *driver) run(r *runner, limit int, k func(ids []store.EntityID, overflo
 			if p.Op == OpIn {
 				s = Scan{Index: EAV, A: a.ID, E: entityIDs(p.Values)}
 			}
-			r.scan([]Scan{s}, func(res [][]store.Triple) {
+			r.scan([]Scan{s}, func(res [][]*store.Triple) {
 				var xs []store.EntityID
 				for _, t := range res[0] {
 					if x, ok := t.V.AsEntityID(); ok {
@@ -160,7 +160,7 @@ func (dr *driver) run(r *runner, limit int, k func(ids []store.EntityID, overflo
 		default:
 			s.Range, _ = p.Range()
 		}
-		r.scan([]Scan{s}, func(res [][]store.Triple) {
+		r.scan([]Scan{s}, func(res [][]*store.Triple) {
 			xs := make([]store.EntityID, 0, len(res[0]))
 			for _, t := range res[0] {
 				xs = append(xs, t.E)
@@ -193,7 +193,7 @@ func (dr *driver) walkBack(r *runner, i int, ys []store.EntityID, over bool, lim
 		// [x link y]: the entities before the hop hold the links.
 		s = Scan{Index: VAE, A: h.Attr.ID, V: refs(ys), Limit: scanLimit}
 	}
-	r.scan([]Scan{s}, func(res [][]store.Triple) {
+	r.scan([]Scan{s}, func(res [][]*store.Triple) {
 		xs := make([]store.EntityID, 0, len(res[0]))
 		for _, t := range res[0] {
 			if h.Reverse {

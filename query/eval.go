@@ -94,7 +94,7 @@ type levelState struct {
 	// prefetched holds all the triples of every candidate of a nested level
 	// that lists all its matches (see decider.wide), as scan answers in EAV
 	// order, so expand needs no field scan.
-	prefetched [][]store.Triple
+	prefetched [][]*store.Triple
 }
 
 // add puts t into the justifying set. t points into a scan's answer,
@@ -161,7 +161,7 @@ func (ev *evaluator) top(ls *levelState, k func(*Page)) {
 // namespace lists every entity of the level's namespace. The id triples
 // read are the decider's: it need not read them again.
 func (ev *evaluator) namespace(ls *levelState, k func([]store.EntityID, bool)) {
-	ev.r.scan([]Scan{{Index: AEV, A: ls.l.ID.ID}}, func(res [][]store.Triple) {
+	ev.r.scan([]Scan{{Index: AEV, A: ls.l.ID.ID}}, func(res [][]*store.Triple) {
 		if !ls.d.idComplete {
 			ls.d.preloadIDs(res[0])
 		}
@@ -270,7 +270,7 @@ func (ev *evaluator) expand(ls *levelState, ids []store.EntityID, k func()) {
 			scans = append(scans, Scan{Index: EAV, A: c.Link.ID, E: ids})
 		}
 	}
-	ev.r.scan(scans, func(res [][]store.Triple) {
+	ev.r.scan(scans, func(res [][]*store.Triple) {
 		sources := res[:nf]
 		if ls.prefetched != nil {
 			sources = ls.prefetched
@@ -278,8 +278,8 @@ func (ev *evaluator) expand(ls *levelState, ids []store.EntityID, k func()) {
 		ev.build(ls, ids, sources)
 		done := join(len(l.Children), k)
 		for ci, c := range l.Children {
-			linked := map[store.EntityID][]store.Triple{}
-			fileRuns(linked, res[nf+ci], func(t store.Triple) (store.EntityID, bool) {
+			linked := map[store.EntityID][]*store.Triple{}
+			fileRuns(linked, res[nf+ci], func(t *store.Triple) (store.EntityID, bool) {
 				if c.Reverse {
 					return t.V.AsEntityID()
 				}
@@ -296,7 +296,7 @@ func (ev *evaluator) expand(ls *levelState, ids []store.EntityID, k func()) {
 // and the sources files every triple without maps. Entities, fields and
 // values are carved from three slabs: a level's entities cost a handful of
 // allocations, not a few per entity.
-func (ev *evaluator) build(ls *levelState, ids []store.EntityID, sources [][]store.Triple) {
+func (ev *evaluator) build(ls *levelState, ids []store.EntityID, sources [][]*store.Triple) {
 	l := ls.l
 	n := 0 // an upper bound of the field values
 	for _, src := range sources {
@@ -341,7 +341,7 @@ func (ev *evaluator) build(ls *levelState, ids []store.EntityID, sources [][]sto
 				j++
 			}
 			for ; j < len(src) && src[j].E == id; j++ {
-				t := &src[j]
+				t := src[j]
 				a := ls.field(t.A)
 				if a == nil {
 					continue
@@ -399,9 +399,9 @@ type linkedMatch struct {
 
 // nested evaluates a child level for every parent at once: linked holds
 // each parent's link triples.
-func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, linked map[store.EntityID][]store.Triple, k func()) {
+func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, linked map[store.EntityID][]*store.Triple, k func()) {
 	l := ls.l
-	child := func(t store.Triple) (store.EntityID, bool) {
+	child := func(t *store.Triple) (store.EntityID, bool) {
 		if l.Reverse {
 			return t.E, true
 		}
@@ -418,8 +418,8 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 	if !l.paginated && !l.Count {
 		// Every match is listed: read the candidates' fields with their
 		// where values, in one stage.
-		ls.prefetched = [][]store.Triple{}
-		ls.d.wide = func(ts []store.Triple) { ls.prefetched = append(ls.prefetched, ts) }
+		ls.prefetched = [][]*store.Triple{}
+		ls.d.wide = func(ts []*store.Triple) { ls.prefetched = append(ls.prefetched, ts) }
 	}
 	cands = sortIDs(cands)
 	if len(ls.justified) == 0 {
@@ -435,7 +435,7 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 			ts := linked[p]
 			for i := range ts {
 				if c, ok := child(ts[i]); ok && ls.d.match(c) {
-					ms = append(ms, linkedMatch{pos: ls.d.pos(c), link: &ts[i]})
+					ms = append(ms, linkedMatch{pos: ls.d.pos(c), link: ts[i]})
 				}
 			}
 			slices.SortFunc(ms, func(a, b linkedMatch) int { return comparePos(a.pos, b.pos, l.Order.Desc) })

@@ -110,7 +110,7 @@ func (ev *evaluator) ordered(ls *levelState, dr *driver, k func(*Page)) {
 	step = func(after *store.TripleKey) {
 		s := base
 		s.After, s.Limit = after, chunk
-		ev.r.scan([]Scan{s}, func(res [][]store.Triple) {
+		ev.r.scan([]Scan{s}, func(res [][]*store.Triple) {
 			ts := res[0]
 			ls.d.fetch(&ev.r, entitiesOf(ts), func() {
 				for _, t := range ts {
@@ -167,7 +167,7 @@ func (ev *evaluator) ordered(ls *levelState, dr *driver, k func(*Page)) {
 			s := base
 			s.Desc = !s.Desc
 			s.After, s.Limit = after, rchunk
-			ev.r.scan([]Scan{s}, func(res [][]store.Triple) {
+			ev.r.scan([]Scan{s}, func(res [][]*store.Triple) {
 				ts := res[0]
 				ls.d.fetch(&ev.r, entitiesOf(ts), func() {
 					for _, t := range ts {
@@ -193,7 +193,7 @@ func (ev *evaluator) ordered(ls *levelState, dr *driver, k func(*Page)) {
 }
 
 // entitiesOf returns the sorted, unique entities of ts.
-func entitiesOf(ts []store.Triple) []store.EntityID {
+func entitiesOf(ts []*store.Triple) []store.EntityID {
 	ids := make([]store.EntityID, len(ts))
 	for i, t := range ts {
 		ids[i] = t.E

@@ -121,7 +121,9 @@ type Scan struct {
 
 // Selects reports whether t passes s's filters (not After or Limit): the
 // reference semantics a source implements.
-func (s *Scan) Selects(t store.Triple) bool {
+func (s *Scan) Selects(t store.Triple) bool { return s.selects(&t) }
+
+func (s *Scan) selects(t *store.Triple) bool {
 	if !s.A.IsZero() && t.A != s.A {
 		return false
 	}
@@ -139,8 +141,10 @@ func (s *Scan) Selects(t store.Triple) bool {
 
 // Compare orders two triples by s's index key, in s's direction: negative
 // when a comes first in the answer.
-func (s *Scan) Compare(a, b store.Triple) int {
-	c := compareIndex(s.Index, &a, &b)
+func (s *Scan) Compare(a, b store.Triple) int { return s.compare(&a, &b) }
+
+func (s *Scan) compare(a, b *store.Triple) int {
+	c := compareIndex(s.Index, a, b)
 	if s.Desc {
 		return -c
 	}

@@ -142,16 +142,22 @@ func putPivot(p *Triple) {
 // ascend calls fn with the triples of tr from pivot on, in order, until fn
 // returns false.
 func ascend(tr *tree, pivot Triple, fn func(Triple) bool) {
+	ascendPtr(tr, pivot, func(t *Triple) bool { return fn(*t) })
+}
+
+// ascendPtr is ascend handing out the stored triples themselves, which
+// fn must not modify.
+func ascendPtr(tr *tree, pivot Triple, fn func(*Triple) bool) {
 	p := getPivot(&pivot)
-	tr.Ascend(p, func(t *Triple) bool { return fn(*t) })
+	tr.Ascend(p, fn)
 	putPivot(p)
 }
 
-// descend calls fn with the triples of tr from pivot down, in reverse
-// order, until fn returns false.
-func descend(tr *tree, pivot Triple, fn func(Triple) bool) {
+// descendPtr calls fn with the stored triples of tr from pivot down, in
+// reverse order, until fn returns false; fn must not modify them.
+func descendPtr(tr *tree, pivot Triple, fn func(*Triple) bool) {
 	p := getPivot(&pivot)
-	tr.Descend(p, func(t *Triple) bool { return fn(*t) })
+	tr.Descend(p, fn)
 	putPivot(p)
 }
 
