@@ -277,8 +277,7 @@ func planFor(muts []*mutation, attrs *store.Attrs) *prunePlan {
 
 	// Union-find over the mutations, joined by the entities they write.
 	parent := make([]int, len(muts))
-	var root func(i int) int
-	root = func(i int) int {
+	root := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
