@@ -216,12 +216,10 @@ func (t *transformer) attr(ns, label string, unique bool) (*Attr, error) {
 	return t.define(Attr{Namespace: ns, Label: label, Type: TypeAny, Unique: unique, Indexed: unique})
 }
 
-// define adds a (given a fresh id) to the registry and emits its add-attr.
+// define adds a (its id derived from its name: [AttrIDFor]) to the
+// registry and emits its add-attr.
 func (t *transformer) define(a Attr) (*Attr, error) {
-	if t.newID == nil {
-		return nil, fmt.Errorf("%w: defining %s.%s needs newID", ErrMalformedStep, a.Namespace, a.Label)
-	}
-	a.ID = t.newID()
+	a.ID = AttrIDFor(a.Namespace, a.Label)
 	next, err := t.attrs.with(a)
 	if err != nil {
 		return nil, err

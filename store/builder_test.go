@@ -87,18 +87,18 @@ func TestTransform(t *testing.T) {
 				{Action: "update", Namespace: "pets", Lookup: &store.Lookup{Label: "tag", Value: 7}},
 			},
 			want: []store.Step{
-				{Op: store.OpAddAttr, A: eid(100), Attr: store.Attr{ID: eid(100), Namespace: "users", Label: "nick"}},
-				{Op: store.OpAddAttr, A: eid(101), Attr: store.Attr{ID: eid(101), Namespace: "pets", Label: "id"}},
-				{Op: store.OpAddAttr, A: eid(102), Attr: store.Attr{ID: eid(102), Namespace: "pets", Label: "kind"}},
-				{Op: store.OpAddAttr, A: eid(103), Attr: store.Attr{ID: eid(103), Namespace: "pets", Label: "users", Type: store.TypeRef,
+				{Op: store.OpAddAttr, A: store.AttrIDFor("users", "nick"), Attr: store.Attr{ID: store.AttrIDFor("users", "nick"), Namespace: "users", Label: "nick"}},
+				{Op: store.OpAddAttr, A: store.AttrIDFor("pets", "id"), Attr: store.Attr{ID: store.AttrIDFor("pets", "id"), Namespace: "pets", Label: "id"}},
+				{Op: store.OpAddAttr, A: store.AttrIDFor("pets", "kind"), Attr: store.Attr{ID: store.AttrIDFor("pets", "kind"), Namespace: "pets", Label: "kind"}},
+				{Op: store.OpAddAttr, A: store.AttrIDFor("pets", "users"), Attr: store.Attr{ID: store.AttrIDFor("pets", "users"), Namespace: "pets", Label: "users", Type: store.TypeRef,
 					Cardinality: store.CardinalityMany, RefNamespace: "users", ReverseLabel: "pets"}},
-				{Op: store.OpAddAttr, A: eid(104), Attr: store.Attr{ID: eid(104), Namespace: "pets", Label: "tag", Unique: true, Indexed: true}},
+				{Op: store.OpAddAttr, A: store.AttrIDFor("pets", "tag"), Attr: store.Attr{ID: store.AttrIDFor("pets", "tag"), Namespace: "pets", Label: "tag", Unique: true, Indexed: true}},
 				add(ann, aUsersID, ref(ann)),
-				add(ann, eid(100), str("A")),
-				addMode(eid(50), eid(101), ref(eid(50)), store.ModeCreate),
-				addMode(eid(50), eid(102), str("cat"), store.ModeCreate),
-				add(eid(50), eid(103), ref(ann)),
-				valueLookup(byLookup(add(store.EntityID{}, eid(101), store.Value{}), eid(104), num(7)), eid(104), num(7)),
+				add(ann, store.AttrIDFor("users", "nick"), str("A")),
+				addMode(eid(50), store.AttrIDFor("pets", "id"), ref(eid(50)), store.ModeCreate),
+				addMode(eid(50), store.AttrIDFor("pets", "kind"), str("cat"), store.ModeCreate),
+				add(eid(50), store.AttrIDFor("pets", "users"), ref(ann)),
+				valueLookup(byLookup(add(store.EntityID{}, store.AttrIDFor("pets", "id"), store.Value{}), store.AttrIDFor("pets", "tag"), num(7)), store.AttrIDFor("pets", "tag"), num(7)),
 			}},
 	}
 	for _, tt := range tests {
@@ -211,4 +211,19 @@ func TestTransformThenApply(t *testing.T) {
 	assert.False(t, s.EntityExists(ann))
 	assert.False(t, s.EntityExists(todo), "the owner's delete cascaded")
 	assert.True(t, s.InNamespace(bobID, "users"))
+}
+
+// Attributes Transform defines get ids derived from namespace and label,
+// whatever ids newID draws, so two writers (clients, the admin API) that
+// define the same attribute at once send identical add-attrs (issue #7).
+func TestTransformDefinesStableAttrIDs(t *testing.T) {
+	ops := []store.TxOp{{Action: "update", Namespace: "pets", ID: eid(50), Args: map[string]any{"kind": "cat"}}}
+	a, err := store.Transform(testAttrs(t), ops, counter(), store.TransformOptions{CreateMissingAttrs: true})
+	require.NoError(t, err)
+	b, err := store.Transform(testAttrs(t), ops, func() store.EntityID { return eid(9000) }, store.TransformOptions{CreateMissingAttrs: true})
+	require.NoError(t, err)
+	assert.Equal(t, a, b)
+	require.Equal(t, store.OpAddAttr, a[0].Op)
+	assert.Equal(t, store.AttrIDFor("pets", "id"), a[0].Attr.ID)
+	assert.NotEqual(t, store.AttrIDFor("pets", "kind"), store.AttrIDFor("pet", "skind"), "namespace and label are hashed apart")
 }

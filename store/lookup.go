@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
 	"fmt"
 )
 
@@ -24,6 +25,29 @@ func LookupEntityID(a AttrID, v Value) EntityID {
 	var id EntityID
 	copy(id[:], h.Sum(nil))
 	id[6] = (id[6] & 0x0f) | 0x50
+	id[8] = (id[8] & 0x3f) | 0x80
+	return id
+}
+
+// attrIDSpace seeds [AttrIDFor]'s hash.
+var attrIDSpace = []byte("triplesync attribute\x00")
+
+// AttrIDFor returns the id [Transform] gives the attribute ns.label when it
+// defines it: a name-based UUID (SHA-256 of the namespace and label, in the
+// version 8 layout), the same on every client and on the server. Two
+// writers that define the same attribute at once then send identical
+// add-attrs, and the server applies the second as a no-op instead of
+// refusing a duplicate namespace and label; a definition that differs (a
+// link against a value) still conflicts, and the error names it.
+func AttrIDFor(ns, label string) AttrID {
+	h := sha256.New()
+	h.Write(attrIDSpace)
+	h.Write([]byte(ns))
+	h.Write([]byte{0})
+	h.Write([]byte(label))
+	var id AttrID
+	copy(id[:], h.Sum(nil))
+	id[6] = (id[6] & 0x0f) | 0x80
 	id[8] = (id[8] & 0x3f) | 0x80
 	return id
 }

@@ -20,7 +20,7 @@ func TestPureImports(t *testing.T) {
 	pkg, err := build.ImportDir(".", 0)
 	require.NoError(t, err)
 	allowed := map[string]bool{
-		"bytes": true, "cmp": true, "crypto/sha1": true, "encoding/binary": true, "encoding/hex": true,
+		"bytes": true, "cmp": true, "crypto/sha1": true, "crypto/sha256": true, "encoding/binary": true, "encoding/hex": true,
 		"encoding/json": true, "errors": true, "fmt": true, "io": true, "math": true, "slices": true,
 		"strconv": true, "strings": true, "sync": true, "time": true, "github.com/tidwall/btree": true,
 	}
