@@ -97,9 +97,9 @@ type levelState struct {
 	prefetched [][]*store.Triple
 }
 
-// add puts t into the justifying set. t points into a scan's answer,
-// which lives as long as the evaluation; Eval copies the triples out once
-// sorted.
+// add puts t into the justifying set. t points into a scan's answer, or
+// is a stored triple of an in-memory source (see ptrSource): either lives
+// as long as the evaluation; Eval copies the triples out once sorted.
 func (ev *evaluator) add(t *store.Triple) {
 	if k := len(ev.out); k == 0 || len(ev.out[k-1]) == cap(ev.out[k-1]) {
 		ev.out = append(ev.out, make([]*store.Triple, 0, 512<<min(k, 4)))
@@ -228,7 +228,11 @@ func (ev *evaluator) page(ls *levelState, all []Cursor, c cut, link func(i int))
 // expandPages builds the pages' entities: their fields and links, and the
 // child levels.
 func (ev *evaluator) expandPages(ls *levelState, pages []*Page, k func()) {
-	var ids []store.EntityID
+	n := 0
+	for _, p := range pages {
+		n += len(p.ids)
+	}
+	ids := make([]store.EntityID, 0, n)
 	for _, p := range pages {
 		ids = append(ids, p.ids...)
 	}
@@ -407,7 +411,11 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 		}
 		return t.V.AsEntityID()
 	}
-	var cands []store.EntityID
+	n := 0
+	for _, ts := range linked {
+		n += len(ts)
+	}
+	cands := make([]store.EntityID, 0, n)
 	for _, ts := range linked {
 		for _, t := range ts {
 			if c, ok := child(t); ok {
@@ -424,6 +432,9 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 	cands = sortIDs(cands)
 	if len(ls.justified) == 0 {
 		ls.justified = make(map[store.EntityID]bool, len(cands)) // spare the rehashing
+	}
+	if ev.included[l.Namespace] == nil {
+		ev.included[l.Namespace] = make(map[store.EntityID]bool, len(cands)) // likewise
 	}
 	ls.d.fetch(&ev.r, cands, func() {
 		parent := ev.states[l.Parent.Index]
