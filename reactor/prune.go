@@ -83,18 +83,35 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 	if p == nil {
 		return all
 	}
-	rows, ok := c.whereRows(qs, q, p.s0)
-	if !ok {
-		return all
-	}
-	*ps = pruneState{q: q, kept: map[*mutation]bool{}, skip: map[*mutation]*skipGroup{}, owner: map[store.EntityID]*skipGroup{}}
-	for _, g := range p.groups {
-		skip := !g.pinned
+	// The groups the store holds nothing of, then those of them whose
+	// entities match no where clause (evaluated only if there are any:
+	// over a large result, every write may touch a row).
+	var cands []*pruneGroup
+	for i := range p.groups {
+		g := &p.groups[i]
+		out := !g.pinned
 		for _, e := range g.ents {
-			if !skip {
+			if !out {
 				break
 			}
-			skip = !rows[e] && !holds(qs.base, e, p.refs)
+			out = !holds(qs.base, e, p.refs)
+		}
+		if out {
+			cands = append(cands, g)
+		}
+	}
+	var rows map[store.EntityID]bool
+	if len(cands) > 0 {
+		var ok bool
+		if rows, ok = c.whereRows(qs, q, p.s0); !ok {
+			return all
+		}
+	}
+	*ps = pruneState{q: q, kept: map[*mutation]bool{}, skip: map[*mutation]*skipGroup{}, owner: map[store.EntityID]*skipGroup{}}
+	for _, g := range cands {
+		skip := true
+		for _, e := range g.ents {
+			skip = skip && !rows[e]
 		}
 		if !skip {
 			continue
