@@ -379,9 +379,19 @@ func (ev *evaluator) build(ls *levelState, ids []store.EntityID, sources [][]*st
 
 // entity returns the built entity id of the level.
 func (ls *levelState) entity(id store.EntityID) *Entity {
-	i, ok := slices.BinarySearchFunc(ls.ents, id, func(e Entity, id store.EntityID) int { return cmpID(&e.ID, &id) })
-	assert(ok, "entity not built")
-	return &ls.ents[i]
+	// By index, not slices.BinarySearchFunc: that passes each probed
+	// Entity (64 bytes) by value.
+	lo, hi := 0, len(ls.ents)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if cmpID(&ls.ents[m].ID, &id) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	assert(lo < len(ls.ents) && ls.ents[lo].ID == id, "entity not built")
+	return &ls.ents[lo]
 }
 
 // field returns the returned attribute with id a, or nil. A namespace has
