@@ -31,6 +31,7 @@ type decider struct {
 	// level whose candidates are all listed reads their fields that way in
 	// the same stage.
 	wide func([]*store.Triple)
+	vbuf []store.Value // values' buffer
 }
 
 // node is an entity position in the trie: the level's entity at the root,
@@ -292,9 +293,19 @@ func (d *decider) match(e store.EntityID) bool {
 	}) == triTrue
 }
 
-// values returns a leaf's value set for e.
+// values returns a leaf's value set for e, in a buffer the next call
+// reuses: deciding a level calls it for every candidate and leaf.
 func (d *decider) values(lf *Leaf, e store.EntityID) []store.Value {
 	path := d.paths[lf]
+	final := path[len(path)-1]
+	out := d.vbuf[:0]
+	if len(path) == 1 { // no hops: e's own triples
+		for _, t := range final.triples[e] {
+			out = append(out, final.value(t))
+		}
+		d.vbuf = out
+		return out
+	}
 	xs := []store.EntityID{e}
 	for _, rd := range path[:len(path)-1] {
 		var next []store.EntityID
@@ -307,13 +318,12 @@ func (d *decider) values(lf *Leaf, e store.EntityID) []store.Value {
 		}
 		xs = sortIDs(next)
 	}
-	final := path[len(path)-1]
-	var out []store.Value
 	for _, x := range xs {
 		for _, t := range final.triples[x] {
 			out = append(out, final.value(t))
 		}
 	}
+	d.vbuf = out
 	return out
 }
 

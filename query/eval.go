@@ -181,7 +181,10 @@ func (ev *evaluator) full(ls *levelState, cands []store.EntityID, whole bool, k 
 		fetch = ls.d.fetchWhole
 	}
 	fetch(&ev.r, cands, func() {
-		var all []Cursor
+		// At most every candidate matches: one allocation instead of an
+		// append's regrowing, which copies a large list about five times
+		// over (where + unindexed order over 100k todos: 16 MB a query).
+		all := make([]Cursor, 0, len(cands))
 		for _, e := range cands {
 			if ls.d.match(e) {
 				all = append(all, ls.d.pos(e))
