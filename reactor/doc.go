@@ -23,8 +23,11 @@
 //     rejected mutation is removed, results are recomputed without it and
 //     the error reaches the writer. Attributes a write defines
 //     ([Config.CreateMissingAttrs]) get ids derived from namespace and
-//     label, so two clients defining one at once send the same add-attr
-//     and the server applies it once.
+//     label ([store.AttrIDFor]), so two clients defining one at once send
+//     the same add-attr and the server applies it once. A query's replay
+//     skips the mutations that provably cannot change its result (they
+//     write entities its store does not hold, that nothing links to and
+//     that no top-level where clause admits; see prune.go).
 //   - A pending mutation is replayed over a query while it has no tx-id,
 //     or a tx-id above the query's processed-tx-id: the server's result
 //     does not include it yet. A confirmed mutation is dropped once every

@@ -1,7 +1,6 @@
 package reactor
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -67,70 +66,7 @@ func (c *Core) Transact(ops []store.TxOp) (string, error) {
 	if idErr != nil {
 		return "", idErr
 	}
-	stableAttrIDs(steps)
 	return c.TransactSteps(steps)
-}
-
-// attrIDSpace is the name space of the ids stableAttrIDs derives.
-var attrIDSpace = []byte("triplesync attribute\x00")
-
-// stableAttrID returns the id a client gives the attribute ns.label it
-// defines: a name-based UUID (SHA-256 of the namespace and label, in the
-// version 8 layout), the same on every client.
-func stableAttrID(ns, label string) store.AttrID {
-	h := sha256.New()
-	h.Write(attrIDSpace)
-	h.Write([]byte(ns))
-	h.Write([]byte{0})
-	h.Write([]byte(label))
-	var id store.AttrID
-	copy(id[:], h.Sum(nil))
-	id[6] = (id[6] & 0x0f) | 0x80
-	id[8] = (id[8] & 0x3f) | 0x80
-	return id
-}
-
-// stableAttrIDs gives the attributes steps define (add-attr) the ids
-// stableAttrID derives from their namespace and label, in place of the
-// random ones store.Transform drew, and rewrites the steps' references
-// to them. Two clients that define the same attribute at once then send
-// the same add-attr, which the server applies once and finds identical
-// the second time, a no-op (issue #7: with random ids the second client's
-// write was refused as a duplicate of the namespace and label). A
-// definition that differs (a link against a value) still conflicts, and
-// the server's error names the attribute.
-func stableAttrIDs(steps []store.Step) {
-	var ids map[store.AttrID]store.AttrID
-	for i := range steps {
-		if s := &steps[i]; s.Op == store.OpAddAttr {
-			if ids == nil {
-				ids = map[store.AttrID]store.AttrID{}
-			}
-			ids[s.Attr.ID] = stableAttrID(s.Attr.Namespace, s.Attr.Label)
-		}
-	}
-	if ids == nil {
-		return
-	}
-	re := func(a *store.AttrID) {
-		if id, ok := ids[*a]; ok {
-			*a = id
-		}
-	}
-	relookup := func(l *store.LookupRef) *store.LookupRef {
-		if l == nil {
-			return nil
-		}
-		c := *l // lookups may be shared between steps
-		re(&c.A)
-		return &c
-	}
-	for i := range steps {
-		s := &steps[i]
-		re(&s.A)
-		re(&s.Attr.ID)
-		s.Lookup, s.ValueLookup = relookup(s.Lookup), relookup(s.ValueLookup)
-	}
 }
 
 func (c *Core) canWrite() error {
