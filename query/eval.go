@@ -548,7 +548,8 @@ func sortTriples(chunks [][]*store.Triple, n int) []store.Triple {
 		}
 	}
 	if len(runs) <= maxRuns {
-		return compactTriples(mergeRuns(flat, runs))
+		merged := mergeRuns(flat, runs)
+		return compactTriples(len(merged), func(i int) *store.Triple { return merged[i] })
 	}
 	keys := make([]sortKey, len(flat))
 	for i, t := range flat {
@@ -578,28 +579,31 @@ func sortTriples(chunks [][]*store.Triple, n int) []store.Triple {
 			i = j
 		}
 	}
-	sorted := make([]*store.Triple, len(keys))
-	for i, k := range keys {
-		sorted[i] = flat[k.i]
-	}
-	return compactTriples(sorted)
+	// Read through the keys: a sorted copy of the pointers would cost 8
+	// bytes a triple more.
+	return compactTriples(len(keys), func(i int) *store.Triple { return flat[keys[i].i] })
 }
 
 // maxRuns is the most runs in order sortTriples merges instead of sorting.
 const maxRuns = 8
 
-// compactTriples copies sorted triples out without duplicates.
-func compactTriples(sorted []*store.Triple) []store.Triple {
+// compactTriples copies n sorted triples, the i-th at(i), out without
+// duplicates.
+func compactTriples(n int, at func(i int) *store.Triple) []store.Triple {
 	m := 0
-	for i, t := range sorted {
-		if i == 0 || !sameKey(sorted[i-1], t) {
+	var prev *store.Triple
+	for i := range n {
+		if t := at(i); prev == nil || !sameKey(prev, t) {
 			m++
+			prev = t
 		}
 	}
 	out := make([]store.Triple, 0, m)
-	for i, t := range sorted {
-		if i == 0 || !sameKey(sorted[i-1], t) {
+	prev = nil
+	for i := range n {
+		if t := at(i); prev == nil || !sameKey(prev, t) {
 			out = append(out, *t)
+			prev = t
 		}
 	}
 	return out
