@@ -75,7 +75,15 @@ func Update(prev *Result, old, snap *store.Snapshot, q *Query, changed []store.E
 	for i, l := range q.tops {
 		p := splice(prev.Tops[i], fresh[i], affected[i], old, snap, l)
 		if l.Page != (Window{}) && !cutFirst(p, prev.Tops[i], affected[i], old, snap) {
-			return Eval(SnapshotSource(snap), q) // the page needs entities prev does not show
+			// The page needs entities prev does not show: fetch them.
+			st, sc, ok, err := fillFirst(p, prev.Tops[i], old, snap, q)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return Eval(SnapshotSource(snap), q)
+			}
+			res.Stages, res.Scans = res.Stages+st, res.Scans+sc
 		}
 		res.Tops[i] = p
 	}
@@ -157,7 +165,8 @@ func back(snap *store.Snapshot, attr *store.Attr, reverse bool, ys, out map[stor
 
 // evalRows evaluates, for each top level, the matching entities among its
 // candidates (sorted), with their fields and child levels, as Eval would.
-func evalRows(snap *store.Snapshot, q *Query, cands [][]store.EntityID) ([]*Page, int, int, error) {
+// newEvaluator returns an evaluator of q over snap, as Eval makes it.
+func newEvaluator(snap *store.Snapshot, q *Query) *evaluator {
 	ev := &evaluator{
 		q:        q,
 		r:        runner{src: SnapshotSource(snap)},
@@ -176,6 +185,11 @@ func evalRows(snap *store.Snapshot, q *Query, cands [][]store.EntityID) ([]*Page
 			ev.idAttrs = append(ev.idAttrs, l.ID)
 		}
 	}
+	return ev
+}
+
+func evalRows(snap *store.Snapshot, q *Query, cands [][]store.EntityID) ([]*Page, int, int, error) {
+	ev := newEvaluator(snap, q)
 	pages := make([]*Page, len(q.tops))
 	for i, l := range q.tops {
 		if len(cands[i]) == 0 {
@@ -446,23 +460,82 @@ func cutFirst(p, prev *Page, affected []store.EntityID, old, snap *store.Snapsho
 	}
 	more := len(p.Entities) > n || prev.Info.HasNextPage
 	if len(p.Entities) > n {
-		p.Entities = p.Entities[:n:n]
-		left := n
-		for k, s := range p.splices {
-			if s.N >= left {
-				p.splices[k].N = left
-				p.splices = p.splices[:k+1]
-				break
-			}
-			left -= s.N
-		}
+		p.truncate(n)
 	}
+	p.setInfo(snap, more)
+	return true
+}
+
+// truncate cuts p, spliced, to its first n entities.
+func (p *Page) truncate(n int) {
+	p.Entities = p.Entities[:n:n]
+	if n == 0 {
+		p.splices = nil
+		return
+	}
+	left := n
+	for k, s := range p.splices {
+		if s.N >= left {
+			p.splices[k].N = left
+			p.splices = p.splices[:k+1]
+			break
+		}
+		left -= s.N
+	}
+}
+
+// setInfo sets p's page info from its entities' positions in snap.
+func (p *Page) setInfo(snap *store.Snapshot, more bool) {
 	p.Info = PageInfo{HasNextPage: more}
 	if k := len(p.Entities); k > 0 {
-		sc, ec := position(snap, l, p.Entities[0].ID), position(snap, l, p.Entities[k-1].ID)
+		sc, ec := position(snap, p.Level, p.Entities[0].ID), position(snap, p.Level, p.Entities[k-1].ID)
 		p.Info.StartCursor, p.Info.EndCursor = &sc, &ec
 	}
-	return true
+}
+
+// fillFirst completes p, which [cutFirst] could not cut, to its level's
+// first page when prev had a next page. p holds every match that sorts up
+// to prev's last entity's position in old (the matches it lacks sort after
+// it: see cutFirst), so its entities up to that position are the first of
+// all the matches; those that follow are the matches after that position,
+// evaluated in snap as the top level with the window {after: that
+// position, first: the rows missing}, whose page info gives hasNextPage.
+// It reports false when it cannot (prev showed nothing), and the stages
+// and scans the evaluation took.
+func fillFirst(p, prev *Page, old, snap *store.Snapshot, q *Query) (stages, scans int, ok bool, err error) {
+	l := p.Level
+	n := l.Page.First
+	if !prev.Info.HasNextPage || len(prev.Entities) == 0 {
+		return 0, 0, false, nil
+	}
+	last := position(old, l, prev.Entities[len(prev.Entities)-1].ID)
+	keep := sort.Search(len(p.Entities), func(i int) bool {
+		return comparePos(position(snap, l, p.Entities[i].ID), last, l.Order.Desc) > 0
+	})
+	keep = min(keep, n)
+	need := n - keep
+	rest := *l
+	rest.Page = Window{HasFirst: true, First: max(need, 1), After: &last}
+	ev := newEvaluator(snap, q)
+	ls := ev.states[l.Index]
+	ls.l = &rest
+	var got *Page
+	ev.top(ls, func(pg *Page) { got = pg })
+	if err := ev.r.run(); err != nil {
+		return 0, 0, false, err
+	}
+	if got == nil {
+		return 0, 0, false, nil
+	}
+	more := got.Info.HasNextPage || len(got.Entities) > need
+	add := got.Entities[:min(need, len(got.Entities))]
+	p.truncate(keep)
+	if len(add) > 0 {
+		p.Entities = append(p.Entities, add...)
+		p.add(Splice{From: -1, N: len(add)})
+	}
+	p.setInfo(snap, more)
+	return ev.r.stages, ev.r.sent, true, nil
 }
 
 // within reports whether every entity of ids is one of es.

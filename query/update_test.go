@@ -28,7 +28,7 @@ func TestUpdateOracle(t *testing.T) {
 	if testing.Short() {
 		runs /= 8
 	}
-	spliced, checked := 0, 0
+	spliced, checked, fetched := 0, 0, 0
 	for i := range runs {
 		seed := base + uint64(i)
 		g := querytest.NewGen(seed)
@@ -61,15 +61,38 @@ func TestUpdateOracle(t *testing.T) {
 				if got.Triples == nil {
 					spliced++
 					checkSplices(t, ctx, prev, got)
+					if fetchedBeyond(prev, got, changed) {
+						fetched++
+					}
 				}
 				prev, old = got, next
 			}
 		}
 	}
-	t.Logf("%d updates checked, %d spliced", checked, spliced)
+	t.Logf("%d updates checked, %d spliced, %d of them fetching rows beyond the previous first page", checked, spliced, fetched)
 	if spliced < checked/4 {
 		t.Errorf("only %d of %d updates spliced: the test hardly exercises Update", spliced, checked)
 	}
+	if fetched == 0 && !testing.Short() {
+		t.Errorf("no spliced first page fetched rows beyond the previous one: the test does not exercise that")
+	}
+}
+
+// fetchedBeyond reports whether some first page of got lists an entity
+// that neither prev's page nor changed holds: one Update fetched from
+// beyond prev's page.
+func fetchedBeyond(prev, got *query.Result, changed []store.EntityID) bool {
+	for i, p := range got.Tops {
+		if !p.Level.Page.HasFirst {
+			continue
+		}
+		for _, e := range p.Entities {
+			if !slices.Contains(changed, e.ID) && !slices.ContainsFunc(prev.Tops[i].Entities, func(x *query.Entity) bool { return x.ID == e.ID }) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkSplices rebuilds got's top pages from prev's through Splices.
@@ -241,21 +264,30 @@ func diff(attrs *store.Attrs, a, b []store.Triple) []store.EntityID {
 
 // BenchmarkUpdate measures query.Update after one todo's rank changes,
 // against Eval of the same query, over 10,000 todos: the whole sorted
-// list, the list with each todo's owner, and a first page of 20.
+// list, the list with each todo's owner, and a first page of 20 (its last
+// todo moving to the front, or its first leaving it for the end: then a
+// todo prev did not show must be fetched).
 func BenchmarkUpdate(b *testing.B) {
 	s := benchStore(b, 100, 100)
 	rank := attr("todos", "rank")
-	for _, tt := range []struct{ name, q string }{
-		{"sorted-10k", `{"todos":{"$":{"order":{"rank":"asc"}}}}`},
-		{"sorted-10k-owner", `{"todos":{"$":{"order":{"rank":"asc"}},"owner":{}}}`},
-		{"first-20", `{"todos":{"$":{"order":{"rank":"asc"},"limit":20}}}`},
+	for _, tt := range []struct {
+		name, q string
+		leave   bool // the page's first todo goes to the end
+	}{
+		{"sorted-10k", `{"todos":{"$":{"order":{"rank":"asc"}}}}`, false},
+		{"sorted-10k-owner", `{"todos":{"$":{"order":{"rank":"asc"}},"owner":{}}}`, false},
+		{"first-20", `{"todos":{"$":{"order":{"rank":"asc"},"limit":20}}}`, false},
+		{"first-20-leave", `{"todos":{"$":{"order":{"rank":"asc"},"limit":20}}}`, true},
 	} {
 		q, err := query.Parse([]byte(tt.q), testAttrs)
 		require.NoError(b, err)
 		prev, err := query.Eval(query.SnapshotSource(s), q)
 		require.NoError(b, err)
-		e := prev.Tops[0].Entities[len(prev.Tops[0].Entities)-1].ID
-		next, err := s.Apply([]store.Step{{Op: store.OpAddTriple, E: e, A: rank.ID, V: store.Number(-1)}}, 2)
+		e, v := prev.Tops[0].Entities[len(prev.Tops[0].Entities)-1].ID, store.Number(-1)
+		if tt.leave {
+			e, v = prev.Tops[0].Entities[0].ID, store.Number(1e9)
+		}
+		next, err := s.Apply([]store.Step{{Op: store.OpAddTriple, E: e, A: rank.ID, V: v}}, 2)
 		require.NoError(b, err)
 		b.Run(tt.name+"/update", func(b *testing.B) {
 			b.ReportAllocs()
