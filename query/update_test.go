@@ -22,7 +22,17 @@ import (
 // gives Eval's tree and page infos, its splices rebuild it from the
 // previous pages, and the rows it did not re-evaluate are the previous
 // *Entity values.
-func TestUpdateOracle(t *testing.T) {
+func TestUpdateOracle(t *testing.T) { updateOracle(t) }
+
+// TestUpdateOracleTinyPlans runs the oracle with the plans' thresholds
+// shrunk, so that the rows Update fetches beyond a first page come through
+// the ordered plan too, in chunks of one and probing back from the cursor.
+func TestUpdateOracleTinyPlans(t *testing.T) {
+	defer query.SetTinyPlans()()
+	updateOracle(t)
+}
+
+func updateOracle(t *testing.T) {
 	base := baseSeed(t)
 	runs := *oracleRuns
 	if testing.Short() {
