@@ -30,14 +30,14 @@ import (
 // The tree and page infos are those [Eval] gives over snap. Triples is not
 // computed (it is nil): Update serves clients that show results, not a
 // server that sends their triples. A first page (limit alone) is spliced
-// the same way when what it must show is among prev's rows and the rows
-// re-evaluated. Update falls back to Eval (whose Result has Triples)
-// when prev is nil or was made for another query; when a top level has
-// another window (offset, cursors, last: those results are small and
-// Eval is cheap) or an aggregate; when a first page would need rows
-// beyond prev's (one left it, and nothing re-evaluated takes its place);
-// and when so many rows are reached that re-evaluating everything costs
-// less.
+// the same way; when it needs rows beyond prev's (one left it, and nothing
+// re-evaluated takes its place), or whether another row follows it is not
+// known, the rows after prev's last one are evaluated, as many as the page
+// lacks (see fillFirst). Update falls back to Eval (whose Result has
+// Triples) when prev is nil or was made for another query; when a top
+// level has another window (offset, cursors, last: those results are small
+// and Eval is cheap) or an aggregate; and when so many rows are reached
+// that re-evaluating everything costs less.
 func Update(prev *Result, old, snap *store.Snapshot, q *Query, changed []store.EntityID) (*Result, error) {
 	if !canUpdate(prev, q) {
 		return Eval(SnapshotSource(snap), q)
