@@ -450,7 +450,11 @@ func TestReaderResume(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, r1.Close(ctx))
-	assert.Equal(t, r1.Stats().Handled, r1.Stats().Acked, "Close acknowledges what was handled")
+	// Close acknowledges what was handled. It may acknowledge more: a
+	// keepalive's later position, once everything before it is handled
+	// (other tests' databases write WAL on this cluster meanwhile).
+	st := r1.Stats()
+	assert.GreaterOrEqual(t, st.Acked, st.Handled, "Close acknowledges what was handled")
 
 	cc, err := f.writeTx(t.Context(), f.conn, "00000000-0000-4000-8000-000000000003", `"c"`)
 	require.NoError(t, err)
