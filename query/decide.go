@@ -1,7 +1,7 @@
 package query
 
 import (
-	"maps"
+	"encoding/binary"
 	"slices"
 
 	"github.com/triplesync/triplesync/store"
@@ -38,7 +38,7 @@ type decider struct {
 // the entities reached by a hop below it.
 type node struct {
 	reads   []*read
-	fetched map[store.EntityID]bool
+	fetched []store.EntityID // sorted, unique
 }
 
 // read is one attribute read at a node: forward, the triples the node's
@@ -47,11 +47,107 @@ type node struct {
 type read struct {
 	attr    *store.Attr
 	reverse bool
-	triples map[store.EntityID][]*store.Triple // by the node's entity
-	child   *node                              // where a hop goes on; nil for a final read
+	// runs holds the triples read, one run per entity of the node, sorted
+	// by entity: a slice rather than a map spares a hash table per read
+	// (twice the entries' size at a thousand entities) and its rehashing.
+	runs  []run
+	hint  int   // where triples looks first
+	child *node // where a hop goes on; nil for a final read
 }
 
-func newNode() *node { return &node{fetched: map[store.EntityID]bool{}} }
+// run is the triples of one entity in a read.
+type run struct {
+	k  idKey
+	ts []*store.Triple
+}
+
+// triples returns the triples rd read for the entity x. Callers mostly
+// look entities up in order (and each more than once), so the run last
+// found and the next one are tried before a binary search.
+func (rd *read) triples(x store.EntityID) []*store.Triple {
+	k := idKeyOf(&x)
+	runs := rd.runs
+	if h := rd.hint; h < len(runs) && runs[h].k == k {
+		return runs[h].ts
+	} else if h+1 < len(runs) && runs[h+1].k == k {
+		rd.hint = h + 1
+		return runs[h+1].ts
+	}
+	lo, hi := 0, len(runs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if runs[m].k.less(k) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(runs) && runs[lo].k == k {
+		rd.hint = lo
+		return runs[lo].ts
+	}
+	return nil
+}
+
+// idKey is an entity id as two big-endian words: ordered as the id's
+// bytes, compared without decoding them again.
+type idKey struct{ hi, lo uint64 }
+
+func idKeyOf(e *store.EntityID) idKey {
+	return idKey{binary.BigEndian.Uint64(e[:8]), binary.BigEndian.Uint64(e[8:])}
+}
+
+func (a idKey) less(b idKey) bool { return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo }
+
+func (a idKey) cmp(b idKey) int {
+	switch {
+	case a.less(b):
+		return -1
+	case b.less(a):
+		return 1
+	}
+	return 0
+}
+
+func newNode() *node { return &node{} }
+
+// searchID returns the index of the first id of ids (sorted) not below x.
+func searchID(ids []store.EntityID, x store.EntityID) int {
+	lo, hi := 0, len(ids)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if cmpID(&ids[m], &x) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// hasID reports whether ids (sorted) holds x.
+func hasID(ids []store.EntityID, x store.EntityID) bool {
+	i := searchID(ids, x)
+	return i < len(ids) && ids[i] == x
+}
+
+// idCursor tests membership in sorted ids for keys that mostly come in
+// ascending order (a scan's answer): it walks forward, and searches only
+// when a key goes back.
+type idCursor struct {
+	ids []store.EntityID
+	j   int // the first id not below the last key
+}
+
+func (c *idCursor) has(x store.EntityID) bool {
+	if c.j > 0 && cmpID(&c.ids[c.j-1], &x) >= 0 {
+		c.j = searchID(c.ids, x)
+	}
+	for c.j < len(c.ids) && cmpID(&c.ids[c.j], &x) < 0 {
+		c.j++
+	}
+	return c.j < len(c.ids) && c.ids[c.j] == x
+}
 
 // get returns n's read of (attr, reverse), adding it (and a child node when
 // hop) if missing.
@@ -64,7 +160,7 @@ func (n *node) get(attr *store.Attr, reverse, hop bool) *read {
 		}
 	}
 	if rd == nil {
-		rd = &read{attr: attr, reverse: reverse, triples: map[store.EntityID][]*store.Triple{}}
+		rd = &read{attr: attr, reverse: reverse}
 		n.reads = append(n.reads, rd)
 	}
 	if hop && rd.child == nil {
@@ -141,9 +237,9 @@ func (d *decider) fetchWhole(r *runner, xs []store.EntityID, k func()) {
 // preloadIDs files the namespace's id triples, all of them, read by the
 // caller: the root never needs to read them.
 func (d *decider) preloadIDs(ts []*store.Triple) {
-	fileRuns(d.id.triples, ts, func(t *store.Triple) (store.EntityID, bool) {
+	d.id.file(ts, func(t *store.Triple) (store.EntityID, bool) {
 		// Entities fetched before hold their id triple already.
-		return t.E, len(d.id.triples[t.E]) == 0
+		return t.E, len(d.id.triples(t.E)) == 0
 	})
 	d.idComplete = true
 }
@@ -181,19 +277,86 @@ func fileRuns(m map[store.EntityID][]*store.Triple, ts []*store.Triple, key func
 	flush(len(ts))
 }
 
-func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, whole bool, k func()) {
-	todo := make([]store.EntityID, 0, len(xs))
-	var prior map[store.EntityID]bool // whole: entities fetched before, whose triples are filed
-	if len(n.fetched) == 0 {
-		n.fetched = make(map[store.EntityID]bool, len(xs))
-	} else if whole {
-		prior = maps.Clone(n.fetched)
-	}
-	for _, x := range xs {
-		if !n.fetched[x] {
-			n.fetched[x] = true
-			todo = append(todo, x)
+// file is fileRuns for rd's runs: the new runs are appended, then, if
+// they do not all follow the old ones in order, sorted in (stably: an
+// entity's old triples stay first) and each entity's runs joined. key may
+// look triples up with rd.triples while filing: it sees the old runs.
+func (rd *read) file(ts []*store.Triple, key func(*store.Triple) (store.EntityID, bool)) {
+	old := rd.runs
+	n0 := len(old)
+	runs := old
+	start := -1
+	var cur store.EntityID
+	flush := func(end int) {
+		if start >= 0 {
+			runs = append(runs, run{k: idKeyOf(&cur), ts: ts[start:end:end]})
+			start = -1
 		}
+	}
+	for i, t := range ts {
+		k, ok := key(t)
+		switch {
+		case !ok:
+			flush(i)
+		case start >= 0 && k == cur:
+		default:
+			flush(i)
+			start, cur = i, k
+		}
+	}
+	flush(len(ts))
+	sorted := true
+	for i := max(n0, 1); i < len(runs); i++ {
+		if !runs[i-1].k.less(runs[i].k) {
+			sorted = false
+			break
+		}
+	}
+	if !sorted {
+		slices.SortStableFunc(runs, func(a, b run) int { return a.k.cmp(b.k) })
+		j := 0
+		for i := 1; i < len(runs); i++ {
+			if runs[i].k == runs[j].k {
+				runs[j].ts = append(slices.Clip(runs[j].ts), runs[i].ts...)
+				continue
+			}
+			j++
+			runs[j] = runs[i]
+		}
+		clear(runs[j+1:])
+		runs = runs[:j+1]
+	}
+	rd.runs = runs
+}
+
+func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, whole bool, k func()) {
+	// todo: xs (sorted) less the entities fetched before, by a merge walk.
+	todo := make([]store.EntityID, 0, len(xs))
+	f := n.fetched
+	i := 0
+	for _, x := range xs {
+		for i < len(f) && cmpID(&f[i], &x) < 0 {
+			i++
+		}
+		if i < len(f) && f[i] == x || len(todo) > 0 && todo[len(todo)-1] == x {
+			continue
+		}
+		todo = append(todo, x)
+	}
+	if len(f) == 0 {
+		n.fetched = todo // never written to: shared with the scans
+	} else if len(todo) > 0 {
+		merged := make([]store.EntityID, 0, len(f)+len(todo))
+		a, b := f, todo
+		for len(a) > 0 && len(b) > 0 {
+			if cmpID(&a[0], &b[0]) < 0 {
+				merged, a = append(merged, a[0]), a[1:]
+			} else {
+				merged, b = append(merged, b[0]), b[1:]
+			}
+		}
+		merged = append(append(merged, a...), b...)
+		n.fetched = merged
 	}
 	// The reads to make, and the scan answering each.
 	reads := make([]*read, 0, len(n.reads))
@@ -235,10 +398,11 @@ func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, whole bool,
 		var hops []func(done func())
 		for i, rd := range reads {
 			ts := res[idx[i]]
-			if len(rd.triples) == 0 && len(todo) > 8 {
-				rd.triples = make(map[store.EntityID][]*store.Triple, len(todo)) // spare the rehashing
+			if rd.runs == nil && len(todo) > 8 {
+				rd.runs = make([]run, 0, len(todo)) // spare the regrowing
 			}
 			inWide := wide >= 0 && idx[i] == wide
+			asked := idCursor{ids: todo}
 			accept := func(t *store.Triple) (store.EntityID, bool) {
 				if inWide && t.A != rd.attr.ID {
 					return store.EntityID{}, false
@@ -246,11 +410,11 @@ func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, whole bool,
 				x, ok := rd.key(t)
 				if whole && ok {
 					// The whole attribute came: keep the entities asked for.
-					ok = n.fetched[x] && !prior[x]
+					ok = asked.has(x)
 				}
 				return x, ok
 			}
-			fileRuns(rd.triples, ts, accept)
+			rd.file(ts, accept)
 			if rd.child != nil {
 				var next []store.EntityID
 				for _, t := range ts {
@@ -273,11 +437,11 @@ func (d *decider) fetchNode(r *runner, n *node, xs []store.EntityID, whole bool,
 }
 
 // fetched reports whether e's decision is known.
-func (d *decider) fetched(e store.EntityID) bool { return d.root.fetched[e] }
+func (d *decider) fetched(e store.EntityID) bool { return hasID(d.root.fetched, e) }
 
 // member reports whether e is in the level's namespace: it holds its id
 // triple.
-func (d *decider) member(e store.EntityID) bool { return len(d.id.triples[e]) > 0 }
+func (d *decider) member(e store.EntityID) bool { return len(d.id.triples(e)) > 0 }
 
 // match reports whether e is a member matching the where clause. e must
 // have been fetched.
@@ -300,7 +464,7 @@ func (d *decider) values(lf *Leaf, e store.EntityID) []store.Value {
 	final := path[len(path)-1]
 	out := d.vbuf[:0]
 	if len(path) == 1 { // no hops: e's own triples
-		for _, t := range final.triples[e] {
+		for _, t := range final.triples(e) {
 			out = append(out, final.value(t))
 		}
 		d.vbuf = out
@@ -310,7 +474,7 @@ func (d *decider) values(lf *Leaf, e store.EntityID) []store.Value {
 	for _, rd := range path[:len(path)-1] {
 		var next []store.EntityID
 		for _, x := range xs {
-			for _, t := range rd.triples[x] {
+			for _, t := range rd.triples(x) {
 				if y, ok := rd.next(t); ok {
 					next = append(next, y)
 				}
@@ -319,7 +483,7 @@ func (d *decider) values(lf *Leaf, e store.EntityID) []store.Value {
 		xs = sortIDs(next)
 	}
 	for _, x := range xs {
-		for _, t := range final.triples[x] {
+		for _, t := range final.triples(x) {
 			out = append(out, final.value(t))
 		}
 	}
@@ -332,12 +496,12 @@ func (d *decider) pos(e store.EntityID) Cursor {
 	if d.order == nil {
 		// The id triple holds Ref(e): reuse its string rather than
 		// formatting one per entity.
-		if ts := d.id.triples[e]; len(ts) > 0 && ts[0].V.Kind() == store.KindString {
+		if ts := d.id.triples(e); len(ts) > 0 && ts[0].V.Kind() == store.KindString {
 			return Cursor{V: ts[0].V, E: e}
 		}
 		return Cursor{V: store.Ref(e), E: e}
 	}
-	for _, t := range d.order.triples[e] {
+	for _, t := range d.order.triples(e) {
 		if !t.V.IsNull() {
 			return Cursor{V: t.V, E: e}
 		}
@@ -355,7 +519,7 @@ func (d *decider) justify(e store.EntityID, add func(*store.Triple)) {
 
 func justifyNode(n *node, x store.EntityID, add func(*store.Triple)) {
 	for _, rd := range n.reads {
-		ts := rd.triples[x]
+		ts := rd.triples(x)
 		for i := range ts {
 			add(ts[i])
 			if rd.child != nil {
