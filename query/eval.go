@@ -535,21 +535,31 @@ func (ev *evaluator) includedCount() int {
 // three times cheaper than a comparison sort of a large result. The keys
 // hold no pointers, which spares the garbage collector.
 func sortTriples(chunks [][]*store.Triple, n int) []store.Triple {
-	flat := make([]*store.Triple, 0, n)
-	for _, c := range chunks {
-		flat = append(flat, c...)
-	}
 	// The triples mostly arrive in order (scan answers and entities are
-	// walked in EAV order): a few runs are merged rather than sorted.
-	runs := []int{0}
-	for i := 1; i < len(flat) && len(runs) <= maxRuns; i++ {
-		if compareIndex(EAV, flat[i-1], flat[i]) > 0 {
-			runs = append(runs, i)
+	// walked in EAV order): a few runs are merged straight out of the
+	// chunks rather than sorted.
+	runs := make([]chunkPos, 0, maxRuns+1)
+	var prev *store.Triple
+	for c, ch := range chunks {
+		for j, t := range ch {
+			if prev == nil || compareIndex(EAV, prev, t) > 0 {
+				runs = append(runs, chunkPos{c: c, j: j})
+				if len(runs) > maxRuns {
+					break
+				}
+			}
+			prev = t
+		}
+		if len(runs) > maxRuns {
+			break
 		}
 	}
 	if len(runs) <= maxRuns {
-		merged := mergeRuns(flat, runs)
-		return compactTriples(len(merged), func(i int) *store.Triple { return merged[i] })
+		return mergeChunks(chunks, runs, n)
+	}
+	flat := make([]*store.Triple, 0, n)
+	for _, c := range chunks {
+		flat = append(flat, c...)
 	}
 	keys := make([]sortKey, len(flat))
 	for i, t := range flat {
@@ -611,38 +621,69 @@ func compactTriples(n int, at func(i int) *store.Triple) []store.Triple {
 
 func sameKey(a, b *store.Triple) bool { return a.E == b.E && a.A == b.A && a.V == b.V }
 
-// mergeRuns sorts a, whose runs in order start at the indices runs (the
-// first 0), by merging neighbouring runs pairwise until one is left.
-func mergeRuns(a []*store.Triple, runs []int) []*store.Triple {
-	if len(runs) == 1 {
-		return a
-	}
-	tmp := make([]*store.Triple, len(a))
-	bounds := append(slices.Clone(runs), len(a))
-	for len(bounds) > 2 {
-		r := len(bounds) - 1 // runs: [bounds[j], bounds[j+1])
-		next := make([]int, 0, r/2+2)
-		for j := 0; j < r; j += 2 {
-			lo, mid, hi := bounds[j], bounds[j+1], bounds[min(j+2, r)]
-			x, y, k := lo, mid, lo
-			for x < mid && y < hi {
-				if compareIndex(EAV, a[y], a[x]) < 0 {
-					tmp[k] = a[y]
-					y++
-				} else {
-					tmp[k] = a[x]
-					x++
+// chunkPos is a place in a list of chunks, the first triple of a run; left
+// is how many triples the run has from there.
+type chunkPos struct{ c, j, left int }
+
+// mergeChunks returns the triples of chunks (n in all), whose runs in
+// order start at runs, merged in EAV order without duplicates: each step
+// takes the least head of the runs (the earliest run's on a tie, as a
+// stable sort would), first to count the triples kept, then to copy them.
+// Merging from the chunks spares two lists of n pointers.
+func mergeChunks(chunks [][]*store.Triple, runs []chunkPos, n int) []store.Triple {
+	// Each run's length: up to the next run's start (the last to the end).
+	g, r := 0, 0
+	for c, ch := range chunks {
+		for j := range ch {
+			if r < len(runs) && runs[r].c == c && runs[r].j == j {
+				if r > 0 {
+					runs[r-1].left = g - runs[r-1].left
 				}
-				k++
+				runs[r].left = g // its start, for now
+				r++
 			}
-			k += copy(tmp[k:], a[x:mid])
-			copy(tmp[k:], a[y:hi])
-			next = append(next, lo)
+			g++
 		}
-		bounds = append(next, len(a))
-		a, tmp = tmp, a
 	}
-	return a
+	if len(runs) > 0 {
+		runs[len(runs)-1].left = n - runs[len(runs)-1].left
+	}
+	heads := make([]chunkPos, len(runs))
+	walk := func(emit func(*store.Triple)) {
+		copy(heads, runs)
+		var prev *store.Triple
+		for {
+			best := -1
+			var bt *store.Triple
+			for h := range heads {
+				if heads[h].left == 0 {
+					continue
+				}
+				t := chunks[heads[h].c][heads[h].j]
+				if best < 0 || compareIndex(EAV, t, bt) < 0 {
+					best, bt = h, t
+				}
+			}
+			if best < 0 {
+				return
+			}
+			hd := &heads[best]
+			hd.j++
+			hd.left--
+			for hd.left > 0 && hd.j == len(chunks[hd.c]) {
+				hd.c, hd.j = hd.c+1, 0
+			}
+			if prev == nil || !sameKey(prev, bt) {
+				emit(bt)
+				prev = bt
+			}
+		}
+	}
+	m := 0
+	walk(func(*store.Triple) { m++ })
+	out := make([]store.Triple, 0, m)
+	walk(func(t *store.Triple) { out = append(out, *t) })
+	return out
 }
 
 type sortKey struct {
