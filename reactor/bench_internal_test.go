@@ -143,6 +143,22 @@ func BenchmarkReplay(b *testing.B) {
 			}
 			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 		})
+		// replay-eval: cold, and every result evaluated whole as well (no
+		// previous result to update) — the issue's "replay 100 pending
+		// mutations over 20 query stores and recompute their results",
+		// without reloading the stores as reconnect does.
+		b.Run("replay-eval/"+sh.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				for _, qs := range subs {
+					qs.replay, qs.delivered, qs.evalSnap, qs.result = replayCache{}, false, nil, nil
+					c.recompute(qs)
+				}
+				c.out = newOutput()
+			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		})
 		b.Run("reconnect/"+sh.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			answers := make([]*wire.AddQueryOK, len(subs))
