@@ -22,7 +22,7 @@ func TestPureImports(t *testing.T) {
 	allowed := map[string]bool{
 		"bytes": true, "cmp": true, "crypto/sha1": true, "crypto/sha256": true, "encoding/binary": true, "encoding/hex": true,
 		"encoding/json": true, "errors": true, "fmt": true, "io": true, "math": true, "slices": true,
-		"strconv": true, "strings": true, "sync": true, "time": true, "github.com/tidwall/btree": true,
+		"strconv": true, "strings": true, "unicode/utf8": true, "sync": true, "time": true, "github.com/tidwall/btree": true,
 	}
 	for _, imp := range pkg.Imports {
 		assert.True(t, allowed[imp], "store imports %q, which a pure package may not", imp)

@@ -145,6 +145,14 @@ func Less(a, b Value) bool { return Compare(a, b) < 0 }
 // form (object keys sorted, no insignificant space, numbers as Go formats
 // float64), so equal JSON gives equal values.
 func ParseValue(data []byte) (Value, error) {
+	if v, ok := parseScalar(data); ok {
+		return v, nil
+	}
+	return parseValueDecoded(data)
+}
+
+// parseValueDecoded is ParseValue through encoding/json: every shape.
+func parseValueDecoded(data []byte) (Value, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var x any

@@ -245,7 +245,7 @@ func (w row) triple() (store.Triple, store.IndexFlags, error) {
 		return t, 0, err
 	}
 	if !null { // SQL NULL reads as JSON null
-		if t.V, err = parseJSONB(v); err != nil {
+		if t.V, err = store.ParseValue(v); err != nil {
 			return t, 0, fmt.Errorf("%w: %s.%s: %w", ErrRow, tbl, colTripleValue, err)
 		}
 	}

@@ -14,8 +14,8 @@ import (
 // encoding/json's reflection ([][]json.RawMessage, then a decode per
 // element): a scanner finds each tuple's elements, and the common element
 // shapes — an id string, a plain string, a number, a literal — are decoded
-// directly. Anything else (objects, arrays, strings with escapes) goes to
-// store.ParseValue or encoding/json, which define the accepted syntax.
+// directly (values by store.ParseValue, whose own fast path takes the
+// scalars). Ids with escapes go through encoding/json.
 
 // scanner walks JSON text that encoding/json has already found to be one
 // well-formed value; it still checks what it relies on, so that it fails
@@ -120,10 +120,7 @@ func decodeTuples[T any](b []byte, n int, conv func(i int, r [][]byte) (T, error
 		if raw, err := s.value(); err != nil || string(raw) != "null" {
 			return nil, errors.New("must be an array of arrays")
 		}
-		if s.next() != 0 {
-			return nil, errors.New("trailing data")
-		}
-		return []T{}, nil
+		return []T{}, s.end()
 	case '[':
 		s.i++
 	default:
@@ -180,7 +177,7 @@ func decodeTuples[T any](b []byte, n int, conv func(i int, r [][]byte) (T, error
 }
 
 func (s *scanner) end() error {
-	if s.next() != 0 {
+	if s.ws(); s.i != len(s.b) { // not next() == 0: that is also a NUL byte
 		return errors.New("trailing data")
 	}
 	return nil
@@ -210,33 +207,18 @@ func parseID(raw []byte) (store.EntityID, error) {
 	return id, err
 }
 
-// parseValue decodes a triple's value as store.ParseValue does, without
-// its decoder for the common scalar shapes.
-func parseValue(raw []byte) (store.Value, error) {
-	if in, ok := plainString(raw); ok {
-		return store.String(string(in)), nil
-	}
-	switch string(raw) {
-	case "null":
-		return store.Null(), nil
-	case "true":
-		return store.Bool(true), nil
-	case "false":
-		return store.Bool(false), nil
-	}
-	if isNumber(raw) {
-		f, err := strconv.ParseFloat(string(raw), 64)
-		if err != nil {
-			return store.Value{}, fmt.Errorf("%w: number %s", store.ErrInvalidValue, raw)
-		}
-		return store.NumberOK(f)
-	}
-	return store.ParseValue(raw)
-}
-
-// parseInt decodes a JSON integer (no fraction, no exponent) into an int64.
+// parseInt decodes a JSON integer (-?(0|[1-9][0-9]*): no fraction, no
+// exponent, no plus sign or leading zero) into an int64.
 func parseInt(raw []byte) (int64, error) {
-	if !isNumber(raw) {
+	digits := raw
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	ok := len(digits) > 0 && (digits[0] != '0' || len(digits) == 1)
+	for _, c := range digits {
+		ok = ok && '0' <= c && c <= '9'
+	}
+	if !ok {
 		return 0, fmt.Errorf("%q is not an integer", raw)
 	}
 	n, err := strconv.ParseInt(string(raw), 10, 64)
@@ -244,44 +226,4 @@ func parseInt(raw []byte) (int64, error) {
 		return 0, fmt.Errorf("%q is not a 64-bit integer", raw)
 	}
 	return n, nil
-}
-
-// isNumber reports whether b is a JSON number (RFC 8259 §6): an optional
-// minus, an integer part without leading zeros, an optional fraction and
-// an optional exponent.
-func isNumber(b []byte) bool {
-	i := 0
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case digits() == 0:
-		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(b)
 }

@@ -71,7 +71,7 @@ var tripleSeeds = []string{
 	`[["` + idE + `","` + idA + `","x",1]]]`,
 	`[["` + idE + `","` + idA + `","x",1],]`,
 	`[["` + idE + `","` + idA + `","x" 1]]`,
-	`{"a":1}`, `[1]`, `[[]]`, `"x"`, ``,
+	`{"a":1}`, `[1]`, `[[]]`, `"x"`, ``, "[]\x00", "null\x00",
 }
 
 func TestTriplesDecodeAgreesWithEncodingJSON(t *testing.T) {

@@ -101,7 +101,7 @@ func decodeKey(r [][]byte) (e, a store.EntityID, v store.Value, err error) {
 	if a, err = parseID(r[1]); err != nil {
 		return e, a, v, fmt.Errorf("attribute: %v", err)
 	}
-	if v, err = parseValue(r[2]); err != nil {
+	if v, err = store.ParseValue(r[2]); err != nil {
 		return e, a, v, fmt.Errorf("value: %v", err)
 	}
 	return e, a, v, nil

@@ -1,41 +1,38 @@
-package wal
+package store
 
 import (
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/triplesync/triplesync/store"
 )
 
-// parseJSONB parses the text form of a jsonb value. Scalars, which most
-// triples hold, take a fast path that gives exactly the [store.Value]
-// store.ParseValue gives (FuzzParseJSONB checks that); objects, arrays,
-// strings with escapes and anything unusual go through store.ParseValue,
-// which canonicalises them.
-func parseJSONB(b []byte) (store.Value, error) {
+// parseScalar is ParseValue's fast path for the values most triples hold:
+// a string without escapes, a number, true, false, null, written with no
+// surrounding space. It gives exactly the Value the decoder would
+// (FuzzParseScalar checks that) and reports false for anything else:
+// objects, arrays, escaped strings, and whatever the decoder must judge.
+func parseScalar(b []byte) (Value, bool) {
 	switch {
 	case len(b) == 0:
 	case b[0] == '"' && len(b) >= 2 && b[len(b)-1] == '"':
-		s := b[1 : len(b)-1]
-		if plainString(s) {
-			return store.String(string(s)), nil
+		if s := b[1 : len(b)-1]; plainString(s) {
+			return String(string(s)), true
 		}
 	case string(b) == "null":
-		return store.Null(), nil
+		return Null(), true
 	case string(b) == "true":
-		return store.Bool(true), nil
+		return Bool(true), true
 	case string(b) == "false":
-		return store.Bool(false), nil
+		return Bool(false), true
 	case b[0] == '-' || '0' <= b[0] && b[0] <= '9':
 		if plainNumber(b) {
 			if f, err := strconv.ParseFloat(string(b), 64); err == nil {
-				if v, err := store.NumberOK(f); err == nil {
-					return v, nil
+				if v, err := NumberOK(f); err == nil {
+					return v, true
 				}
 			}
 		}
 	}
-	return store.ParseValue(b)
+	return Value{}, false
 }
 
 // plainString reports whether s, the inside of a JSON string, needs no
