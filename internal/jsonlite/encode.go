@@ -66,9 +66,14 @@ func AppendString(dst []byte, s string) []byte {
 }
 
 // safe reports whether an ASCII byte goes into a JSON string as it is.
-func safe(b byte) bool {
-	return b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-}
+func safe(b byte) bool { return safeSet[b] }
+
+var safeSet = func() (set [utf8.RuneSelf]bool) {
+	for b := byte(0x20); b < utf8.RuneSelf; b++ {
+		set[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return set
+}()
 
 var errUnsupportedFloat = errors.New("json: unsupported value: NaN or ±Inf")
 
