@@ -469,7 +469,7 @@ func (d *Decoder) Object(each func(key string) error) error {
 		return err
 	}
 	if d.depth++; d.depth > maxDepth {
-		return &SyntaxError{msg: "exceeded max depth", Offset: int64(d.pos)}
+		return d.errAt("exceeded max depth")
 	}
 	d.pos++
 	d.skipSpace()
@@ -525,7 +525,7 @@ func (d *Decoder) Array(each func(i int) error) error {
 		return err
 	}
 	if d.depth++; d.depth > maxDepth {
-		return &SyntaxError{msg: "exceeded max depth", Offset: int64(d.pos)}
+		return d.errAt("exceeded max depth")
 	}
 	d.pos++
 	d.skipSpace()

@@ -106,7 +106,7 @@ func FuzzDecode(f *testing.F) {
 			require.Equal(t, want, got, "Decode(%q)", data)
 		}
 		var stdSyntax *json.SyntaxError
-		if errors.As(wantErr, &stdSyntax) && !strings.Contains(wantErr.Error(), "depth") {
+		if errors.As(wantErr, &stdSyntax) {
 			require.Equal(t, stdSyntax.Error(), err.Error(), "message for %q", data)
 		}
 	})
@@ -119,7 +119,8 @@ func TestDepthLimit(t *testing.T) {
 	require.False(t, Valid([]byte(deeper)))
 	require.False(t, json.Valid([]byte(deeper)))
 	_, err := Decode([]byte(deeper))
-	require.EqualError(t, err, "exceeded max depth")
+	require.EqualError(t, err, json.Unmarshal([]byte(deeper), new(any)).Error())
+	require.EqualError(t, err, "invalid character '[' exceeded max depth")
 }
 
 func TestPullAPI(t *testing.T) {
