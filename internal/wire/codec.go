@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"strconv"
 	"unicode/utf8"
+
+	"github.com/triplesync/triplesync/internal/errs"
 )
 
 // DefaultMaxMessageBytes is the frame size limit both sides use unless
@@ -20,7 +22,7 @@ const MaxIDLength = 128
 func Encode(dst []byte, m Message) ([]byte, error) {
 	body, err := json.Marshal(m)
 	if err != nil {
-		return dst, fmt.Errorf("encode %s: %w", m.Op(), err)
+		return dst, errs.Wrap("encode "+m.Op(), err)
 	}
 	dst = append(dst, `{"op":"`...)
 	dst = append(dst, m.Op()...)
@@ -36,7 +38,7 @@ func Encode(dst []byte, m Message) ([]byte, error) {
 // of data.
 func Parse(data []byte) (Message, error) {
 	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("%w: not valid UTF-8", ErrMalformed)
+		return nil, malformed("not valid UTF-8")
 	}
 	var head struct {
 		Op *string `json:"op"`
@@ -44,10 +46,10 @@ func Parse(data []byte) (Message, error) {
 	if op, ok := leadingOp(data); ok {
 		head.Op = &op // what Encode writes: no need to decode the frame twice
 	} else if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, jsonReason(err))
+		return nil, malformed(jsonReason(err))
 	}
 	if head.Op == nil {
-		return nil, fmt.Errorf("%w: missing \"op\"", ErrMalformed)
+		return nil, malformed(`missing "op"`)
 	}
 	var m Message
 	switch *head.Op {
@@ -72,17 +74,17 @@ func Parse(data []byte) (Message, error) {
 	case OpError:
 		m = new(Error)
 	default:
-		return nil, fmt.Errorf("%w: %q", ErrUnknownOp, *head.Op)
+		return nil, errs.With(ErrUnknownOp.Error()+": "+strconv.Quote(*head.Op), ErrUnknownOp)
 	}
 	if err := json.Unmarshal(data, m); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, *head.Op, jsonReason(err))
+			return nil, malformed(*head.Op + ": " + jsonReason(err))
 		}
-		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, *head.Op, err)
+		return nil, malformedWrap(*head.Op, err)
 	}
 	if err := validate(m); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, *head.Op, err)
+		return nil, malformed(*head.Op + ": " + err.Error())
 	}
 	return m, nil
 }
@@ -111,38 +113,38 @@ func leadingOp(data []byte) (string, bool) {
 // jsonReason turns encoding/json's errors into text that names the field.
 func jsonReason(err error) string {
 	if te, ok := err.(*json.UnmarshalTypeError); ok && te.Field != "" {
-		return fmt.Sprintf("field %q must be %s, not %s", te.Field, te.Type, te.Value)
+		return "field " + strconv.Quote(te.Field) + " must be " + te.Type.String() + ", not " + te.Value
 	}
 	return err.Error()
 }
 
 func validate(m Message) error {
 	if len(m.EventID()) > MaxIDLength {
-		return fmt.Errorf("client-event-id longer than %d bytes", MaxIDLength)
+		return errors.New("client-event-id longer than " + strconv.Itoa(MaxIDLength) + " bytes")
 	}
 	switch m := m.(type) {
 	case *AddQuery:
 		if len(m.QueryID) > MaxIDLength {
-			return fmt.Errorf("query-id longer than %d bytes", MaxIDLength)
+			return errors.New("query-id longer than " + strconv.Itoa(MaxIDLength) + " bytes")
 		}
 		if t := bytes.TrimSpace(m.Q); len(t) == 0 || t[0] != '{' {
-			return fmt.Errorf("q must be a JSON object")
+			return errors.New("q must be a JSON object")
 		}
 	case *RemoveQuery:
 		if m.QueryID == "" || len(m.QueryID) > MaxIDLength {
-			return fmt.Errorf("query-id must be 1 to %d bytes", MaxIDLength)
+			return errors.New("query-id must be 1 to " + strconv.Itoa(MaxIDLength) + " bytes")
 		}
 	case *Transact:
 		if m.MutationID == "" || len(m.MutationID) > MaxIDLength {
-			return fmt.Errorf("mutation-id must be 1 to %d bytes", MaxIDLength)
+			return errors.New("mutation-id must be 1 to " + strconv.Itoa(MaxIDLength) + " bytes")
 		}
 		if m.Steps == nil {
-			return fmt.Errorf("missing tx-steps")
+			return errors.New("missing tx-steps")
 		}
 	case *RefreshOK:
 		for i, c := range m.Computations {
 			if c.QueryID == "" {
-				return fmt.Errorf("computation %d has no query-id", i)
+				return errors.New("computation " + strconv.Itoa(i) + " has no query-id")
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package wire
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/triplesync/triplesync/store"
@@ -80,7 +79,7 @@ func (s *scanner) value() ([]byte, error) {
 		}
 		return nil, errors.New("unexpected end of input")
 	case ',', ']', '}', ':':
-		return nil, fmt.Errorf("unexpected %q", c)
+		return nil, errors.New("unexpected " + strconv.QuoteRune(rune(c)))
 	default:
 		start = s.i
 		for s.i < len(s.b) {
@@ -134,7 +133,7 @@ func decodeTuples[T any](b []byte, n int, conv func(i int, r [][]byte) (T, error
 	}
 	for i := 0; ; i++ {
 		if s.next() != '[' {
-			return nil, fmt.Errorf("element %d must be an array", i)
+			return nil, errors.New("element " + strconv.Itoa(i) + " must be an array")
 		}
 		s.i++
 		raws = raws[:0]
@@ -144,7 +143,7 @@ func decodeTuples[T any](b []byte, n int, conv func(i int, r [][]byte) (T, error
 			for {
 				raw, err := s.value()
 				if err != nil {
-					return nil, fmt.Errorf("element %d: %v", i, err)
+					return nil, errors.New("element " + strconv.Itoa(i) + ": " + err.Error())
 				}
 				raws = append(raws, raw)
 				c := s.next()
@@ -153,12 +152,12 @@ func decodeTuples[T any](b []byte, n int, conv func(i int, r [][]byte) (T, error
 					break
 				}
 				if c != ',' {
-					return nil, fmt.Errorf("element %d: expected ',' or ']'", i)
+					return nil, errors.New("element " + strconv.Itoa(i) + ": expected ',' or ']'")
 				}
 			}
 		}
 		if len(raws) != n {
-			return nil, fmt.Errorf("element %d has %d elements, want %d", i, len(raws), n)
+			return nil, errors.New("element " + strconv.Itoa(i) + " has " + strconv.Itoa(len(raws)) + " elements, want " + strconv.Itoa(n))
 		}
 		t, err := conv(i, raws)
 		if err != nil {
@@ -171,7 +170,7 @@ func decodeTuples[T any](b []byte, n int, conv func(i int, r [][]byte) (T, error
 			return out, s.end()
 		}
 		if c != ',' {
-			return nil, fmt.Errorf("after element %d: expected ',' or ']'", i)
+			return nil, errors.New("after element " + strconv.Itoa(i) + ": expected ',' or ']'")
 		}
 	}
 }
@@ -219,11 +218,11 @@ func parseInt(raw []byte) (int64, error) {
 		ok = ok && '0' <= c && c <= '9'
 	}
 	if !ok {
-		return 0, fmt.Errorf("%q is not an integer", raw)
+		return 0, errors.New(strconv.Quote(string(raw)) + " is not an integer")
 	}
 	n, err := strconv.ParseInt(string(raw), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a 64-bit integer", raw)
+		return 0, errors.New(strconv.Quote(string(raw)) + " is not a 64-bit integer")
 	}
 	return n, nil
 }

@@ -1,7 +1,8 @@
 package wire
 
 import (
-	"fmt"
+	"errors"
+	"strconv"
 
 	"github.com/triplesync/triplesync/store"
 )
@@ -24,7 +25,8 @@ func (ts Triples) MarshalJSON() ([]byte, error) {
 		b = appendTriple(b, t.E, t.A, t.V)
 		b = b[:len(b)-1]
 		b = append(b, ',')
-		b = fmt.Appendf(b, "%d]", t.CreatedAt)
+		b = strconv.AppendInt(b, t.CreatedAt, 10)
+		b = append(b, ']')
 	}
 	return append(b, ']'), nil
 }
@@ -34,16 +36,16 @@ func (ts *Triples) UnmarshalJSON(b []byte) error {
 	out, err := decodeTuples(b, 4, func(i int, r [][]byte) (store.Triple, error) {
 		e, a, v, err := decodeKey(r[:3])
 		if err != nil {
-			return store.Triple{}, fmt.Errorf("triple %d: %v", i, err)
+			return store.Triple{}, errors.New("triple " + strconv.Itoa(i) + ": " + err.Error())
 		}
 		t, err := parseInt(r[3])
 		if err != nil {
-			return store.Triple{}, fmt.Errorf("triple %d created-at: %v", i, err)
+			return store.Triple{}, errors.New("triple " + strconv.Itoa(i) + " created-at: " + err.Error())
 		}
 		return store.Triple{E: e, A: a, V: v, CreatedAt: t}, nil
 	})
 	if err != nil {
-		return fmt.Errorf("%w: triples: %v", ErrMalformed, err)
+		return malformed("triples: " + err.Error())
 	}
 	*ts = out
 	return nil
@@ -73,12 +75,12 @@ func (ks *Keys) UnmarshalJSON(b []byte) error {
 	out, err := decodeTuples(b, 3, func(i int, r [][]byte) (store.TripleKey, error) {
 		e, a, v, err := decodeKey(r)
 		if err != nil {
-			return store.TripleKey{}, fmt.Errorf("key %d: %v", i, err)
+			return store.TripleKey{}, errors.New("key " + strconv.Itoa(i) + ": " + err.Error())
 		}
 		return store.TripleKey{E: e, A: a, V: v}, nil
 	})
 	if err != nil {
-		return fmt.Errorf("%w: keys: %v", ErrMalformed, err)
+		return malformed("keys: " + err.Error())
 	}
 	*ks = out
 	return nil
@@ -96,13 +98,13 @@ func appendTriple(b []byte, e, a store.EntityID, v store.Value) []byte {
 
 func decodeKey(r [][]byte) (e, a store.EntityID, v store.Value, err error) {
 	if e, err = parseID(r[0]); err != nil {
-		return e, a, v, fmt.Errorf("entity: %v", err)
+		return e, a, v, errors.New("entity: " + err.Error())
 	}
 	if a, err = parseID(r[1]); err != nil {
-		return e, a, v, fmt.Errorf("attribute: %v", err)
+		return e, a, v, errors.New("attribute: " + err.Error())
 	}
 	if v, err = store.ParseValue(r[2]); err != nil {
-		return e, a, v, fmt.Errorf("value: %v", err)
+		return e, a, v, errors.New("value: " + err.Error())
 	}
 	return e, a, v, nil
 }
