@@ -2,12 +2,13 @@ package wire
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
 )
 
 // DefaultMaxMessageBytes is the frame size limit both sides use unless
@@ -18,19 +19,42 @@ const DefaultMaxMessageBytes = 1 << 20
 // mutation-id).
 const MaxIDLength = 128
 
-// Encode appends m as one JSON object with its "op" first.
+// Encode appends m as one JSON object with its "op" first. The bytes are
+// those encoding/json wrote for the tagged structs these types were (see
+// encode.go), after the op.
 func Encode(dst []byte, m Message) ([]byte, error) {
-	body, err := json.Marshal(m)
+	out := append(dst, `{"op":"`...)
+	out = append(out, m.Op()...)
+	out = append(out, '"')
+	var err error
+	switch m := m.(type) {
+	case *Init:
+		out = m.append(out)
+	case *AddQuery:
+		out, err = m.append(out)
+	case *RemoveQuery:
+		out = m.append(out)
+	case *Transact:
+		out, err = m.append(out)
+	case *InitOK:
+		out = m.append(out)
+	case *AddQueryOK:
+		out, err = m.append(out)
+	case *RemoveQueryOK:
+		out = m.append(out)
+	case *TransactOK:
+		out = m.append(out)
+	case *RefreshOK:
+		out = m.append(out)
+	case *Error:
+		out, err = m.append(out)
+	default:
+		return dst, errors.New("encode " + m.Op() + ": json: unsupported message type")
+	}
 	if err != nil {
 		return dst, errs.Wrap("encode "+m.Op(), err)
 	}
-	dst = append(dst, `{"op":"`...)
-	dst = append(dst, m.Op()...)
-	dst = append(dst, '"')
-	if len(body) > 2 {
-		dst = append(dst, ',')
-	}
-	return append(dst, body[1:]...), nil
+	return append(out, '}'), nil
 }
 
 // Parse decodes one message of either direction. The error wraps
@@ -40,51 +64,72 @@ func Parse(data []byte) (Message, error) {
 	if !utf8.Valid(data) {
 		return nil, malformed("not valid UTF-8")
 	}
-	var head struct {
-		Op *string `json:"op"`
-	}
-	if op, ok := leadingOp(data); ok {
-		head.Op = &op // what Encode writes: no need to decode the frame twice
-	} else if err := json.Unmarshal(data, &head); err != nil {
-		return nil, malformed(jsonReason(err))
-	}
-	if head.Op == nil {
-		return nil, malformed(`missing "op"`)
-	}
-	var m Message
-	switch *head.Op {
-	case OpInit:
-		m = new(Init)
-	case OpAddQuery:
-		m = new(AddQuery)
-	case OpRemoveQuery:
-		m = new(RemoveQuery)
-	case OpTransact:
-		m = new(Transact)
-	case OpInitOK:
-		m = new(InitOK)
-	case OpAddQueryOK:
-		m = new(AddQueryOK)
-	case OpRemoveQueryOK:
-		m = new(RemoveQueryOK)
-	case OpTransactOK:
-		m = new(TransactOK)
-	case OpRefreshOK:
-		m = new(RefreshOK)
-	case OpError:
-		m = new(Error)
-	default:
-		return nil, errs.With(ErrUnknownOp.Error()+": "+strconv.Quote(*head.Op), ErrUnknownOp)
-	}
-	if err := json.Unmarshal(data, m); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, malformed(*head.Op + ": " + jsonReason(err))
+	op, ok := leadingOp(data) // what Encode writes: no need to decode the frame twice
+	if !ok {
+		var err error
+		if op, ok, err = headOp(data); err != nil {
+			return nil, err
 		}
-		return nil, malformedWrap(*head.Op, err)
+		if !ok {
+			return nil, malformed(`missing "op"`)
+		}
+	}
+	p := parser{data: data}
+	p.d.Reset(data)
+	var m Message
+	var err error
+	switch op {
+	case OpInit:
+		v := new(Init)
+		m, err = v, p.init(v)
+	case OpAddQuery:
+		v := new(AddQuery)
+		m, err = v, p.addQuery(v)
+	case OpRemoveQuery:
+		v := new(RemoveQuery)
+		m, err = v, p.removeQuery(v)
+	case OpTransact:
+		v := new(Transact)
+		m, err = v, p.transact(v)
+	case OpInitOK:
+		v := new(InitOK)
+		m, err = v, p.initOK(v)
+	case OpAddQueryOK:
+		v := new(AddQueryOK)
+		m, err = v, p.addQueryOK(v)
+	case OpRemoveQueryOK:
+		v := new(RemoveQueryOK)
+		m, err = v, p.removeQueryOK(v)
+	case OpTransactOK:
+		v := new(TransactOK)
+		m, err = v, p.transactOK(v)
+	case OpRefreshOK:
+		v := new(RefreshOK)
+		m, err = v, p.refreshOK(v)
+	case OpError:
+		v := new(Error)
+		m, err = v, p.error(v)
+	default:
+		return nil, errs.With(ErrUnknownOp.Error()+": "+strconv.Quote(op), ErrUnknownOp)
+	}
+	if err == nil {
+		err = p.d.End()
+	}
+	if err == nil && p.typeErr != nil {
+		err = p.typeErr
+	}
+	if err != nil {
+		if serr := syntaxErr(data); serr != nil {
+			return nil, malformedWrap(op, serr) // encoding/json checked the syntax first
+		}
+		var te *typeError
+		if errors.As(err, &te) {
+			return nil, malformed(op + ": " + te.reason())
+		}
+		return nil, malformedWrap(op, err)
 	}
 	if err := validate(m); err != nil {
-		return nil, malformed(*head.Op + ": " + err.Error())
+		return nil, malformed(op + ": " + err.Error())
 	}
 	return m, nil
 }
@@ -110,12 +155,47 @@ func leadingOp(data []byte) (string, bool) {
 	return "", false
 }
 
-// jsonReason turns encoding/json's errors into text that names the field.
-func jsonReason(err error) string {
-	if te, ok := err.(*json.UnmarshalTypeError); ok && te.Field != "" {
-		return "field " + strconv.Quote(te.Field) + " must be " + te.Type.String() + ", not " + te.Value
+// headOp finds the op of a frame that does not start with it, as
+// encoding/json into struct{ Op *string `json:"op"` } did: the last "op"
+// key (in any case) wins, null unsets it; ok is false when there is none.
+func headOp(data []byte) (op string, ok bool, err error) {
+	if err := syntaxErr(data); err != nil {
+		return "", false, malformed(err.Error())
 	}
-	return err.Error()
+	d := jsonlite.NewDecoder(data)
+	switch k := d.Peek(); k {
+	case jsonlite.Object:
+	case jsonlite.Null:
+		return "", false, nil
+	default:
+		return "", false, malformed("json: cannot unmarshal " + kindValue(k) + ` into Go value of type struct { Op *string "json:\"op\"" }`)
+	}
+	var typeErr string
+	err = d.Object(func(k string) error {
+		if k != "op" && !strings.EqualFold(k, "op") {
+			return d.Skip()
+		}
+		switch d.Peek() {
+		case jsonlite.String:
+			s, err := d.String()
+			op, ok = s, true
+			return err
+		case jsonlite.Null:
+			op, ok = "", false
+			return d.Skip()
+		}
+		if typeErr == "" {
+			typeErr = `field "op" must be string, not ` + kindValue(d.Peek())
+		}
+		return d.Skip()
+	})
+	if err != nil {
+		return "", false, malformed(err.Error())
+	}
+	if typeErr != "" {
+		return "", false, malformed(typeErr)
+	}
+	return op, ok, nil
 }
 
 func validate(m Message) error {

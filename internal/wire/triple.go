@@ -13,36 +13,39 @@ type Triples []store.Triple
 
 // MarshalJSON implements json.Marshaler.
 func (ts Triples) MarshalJSON() ([]byte, error) {
-	if ts == nil {
-		return []byte("[]"), nil
-	}
-	b := make([]byte, 0, 2+len(ts)*100)
+	return appendTriples(make([]byte, 0, 2+len(ts)*100), ts), nil
+}
+
+// appendTriples appends ts as MarshalJSON writes them, nil as [].
+func appendTriples(b []byte, ts Triples) []byte {
 	b = append(b, '[')
-	for i, t := range ts {
+	for i := range ts {
+		t := &ts[i]
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendTriple(b, t.E, t.A, t.V)
-		b = b[:len(b)-1]
-		b = append(b, ',')
+		b[len(b)-1] = ','
 		b = strconv.AppendInt(b, t.CreatedAt, 10)
 		b = append(b, ']')
 	}
-	return append(b, ']'), nil
+	return append(b, ']')
 }
 
 // UnmarshalJSON implements json.Unmarshaler. It keeps nothing of b.
 func (ts *Triples) UnmarshalJSON(b []byte) error {
-	out, err := decodeTuples(b, 4, func(i int, r [][]byte) (store.Triple, error) {
+	out := make([]store.Triple, 0, 8)
+	err := decodeTuples(b, 4, func(i int, r [][]byte) error {
 		e, a, v, err := decodeKey(r[:3])
 		if err != nil {
-			return store.Triple{}, errors.New("triple " + strconv.Itoa(i) + ": " + err.Error())
+			return errors.New("triple " + strconv.Itoa(i) + ": " + err.Error())
 		}
 		t, err := parseInt(r[3])
 		if err != nil {
-			return store.Triple{}, errors.New("triple " + strconv.Itoa(i) + " created-at: " + err.Error())
+			return errors.New("triple " + strconv.Itoa(i) + " created-at: " + err.Error())
 		}
-		return store.Triple{E: e, A: a, V: v, CreatedAt: t}, nil
+		out = append(out, store.Triple{E: e, A: a, V: v, CreatedAt: t})
+		return nil
 	})
 	if err != nil {
 		return malformed("triples: " + err.Error())
@@ -56,28 +59,32 @@ type Keys []store.TripleKey
 
 // MarshalJSON implements json.Marshaler.
 func (ks Keys) MarshalJSON() ([]byte, error) {
-	if ks == nil {
-		return []byte("[]"), nil
-	}
-	b := make([]byte, 0, 2+len(ks)*90)
+	return appendKeys(make([]byte, 0, 2+len(ks)*90), ks), nil
+}
+
+// appendKeys appends ks as MarshalJSON writes them, nil as [].
+func appendKeys(b []byte, ks Keys) []byte {
 	b = append(b, '[')
-	for i, k := range ks {
+	for i := range ks {
+		k := &ks[i]
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendTriple(b, k.E, k.A, k.V)
 	}
-	return append(b, ']'), nil
+	return append(b, ']')
 }
 
 // UnmarshalJSON implements json.Unmarshaler. It keeps nothing of b.
 func (ks *Keys) UnmarshalJSON(b []byte) error {
-	out, err := decodeTuples(b, 3, func(i int, r [][]byte) (store.TripleKey, error) {
+	out := make([]store.TripleKey, 0, 8)
+	err := decodeTuples(b, 3, func(i int, r [][]byte) error {
 		e, a, v, err := decodeKey(r)
 		if err != nil {
-			return store.TripleKey{}, errors.New("key " + strconv.Itoa(i) + ": " + err.Error())
+			return errors.New("key " + strconv.Itoa(i) + ": " + err.Error())
 		}
-		return store.TripleKey{E: e, A: a, V: v}, nil
+		out = append(out, store.TripleKey{E: e, A: a, V: v})
+		return nil
 	})
 	if err != nil {
 		return malformed("keys: " + err.Error())
@@ -92,7 +99,9 @@ func appendTriple(b []byte, e, a store.EntityID, v store.Value) []byte {
 	b = append(b, `","`...)
 	b = append(b, a.String()...)
 	b = append(b, `",`...)
+	n := len(b)
 	b = v.AppendJSON(b)
+	b = compactTail(b, n) // what encoding/json made of the canonical text: objects keep < > & as they are
 	return append(b, ']')
 }
 
