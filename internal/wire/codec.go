@@ -77,41 +77,31 @@ func Parse(data []byte) (Message, error) {
 	p := parser{data: data}
 	p.d.Reset(data)
 	var m Message
-	var err error
 	switch op {
 	case OpInit:
-		v := new(Init)
-		m, err = v, p.init(v)
+		m = new(Init)
 	case OpAddQuery:
-		v := new(AddQuery)
-		m, err = v, p.addQuery(v)
+		m = new(AddQuery)
 	case OpRemoveQuery:
-		v := new(RemoveQuery)
-		m, err = v, p.removeQuery(v)
+		m = new(RemoveQuery)
 	case OpTransact:
-		v := new(Transact)
-		m, err = v, p.transact(v)
+		m = new(Transact)
 	case OpInitOK:
-		v := new(InitOK)
-		m, err = v, p.initOK(v)
+		m = new(InitOK)
 	case OpAddQueryOK:
-		v := new(AddQueryOK)
-		m, err = v, p.addQueryOK(v)
+		m = new(AddQueryOK)
 	case OpRemoveQueryOK:
-		v := new(RemoveQueryOK)
-		m, err = v, p.removeQueryOK(v)
+		m = new(RemoveQueryOK)
 	case OpTransactOK:
-		v := new(TransactOK)
-		m, err = v, p.transactOK(v)
+		m = new(TransactOK)
 	case OpRefreshOK:
-		v := new(RefreshOK)
-		m, err = v, p.refreshOK(v)
+		m = new(RefreshOK)
 	case OpError:
-		v := new(Error)
-		m, err = v, p.error(v)
+		m = new(Error)
 	default:
 		return nil, errs.With(ErrUnknownOp.Error()+": "+strconv.Quote(op), ErrUnknownOp)
 	}
+	err := p.message(m)
 	if err == nil {
 		err = p.d.End()
 	}

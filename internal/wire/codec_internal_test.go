@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -84,12 +85,28 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// TestEncodeKeepsTriplesMarshalJSON: the server (session/delta.go) splices
-// these into frames itself.
+// oldMarshalTriples is Triples.MarshalJSON as it was.
+func oldMarshalTriples(ts Triples) []byte {
+	b := []byte("[")
+	for i, t := range ts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = fmt.Appendf(b, "[%q,%q,%s,%d]", t.E.String(), t.A.String(), t.V.AppendJSON(nil), t.CreatedAt)
+	}
+	return append(b, ']')
+}
+
+// The server (session/delta.go) splices MarshalJSON's text into frames
+// itself: it stays as it was (objects' < > & not escaped), and
+// encoding/json makes of it what it made of the old.
 func TestTriplesMarshalJSONMatchesEncodingJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 500 {
 		ts := randTriples(r)
+		if b, _ := ts.MarshalJSON(); string(b) != string(oldMarshalTriples(ts)) {
+			t.Fatalf("MarshalJSON\n%s\n%s", b, oldMarshalTriples(ts))
+		}
 		b, err := json.Marshal(ts)
 		ob, oerr := json.Marshal(oTriples(ts))
 		if err != nil || oerr != nil || string(b) != string(ob) {

@@ -21,7 +21,9 @@ import (
 // A syntax error anywhere in the frame beats all of these, as encoding/json
 // checked the whole text first.
 
-// parser decodes one frame.
+// parser decodes one frame. Each struct is decoded by fields, from a list
+// of its keys and where their values go: one decoder for them all, smaller
+// in the wasm client than one per struct.
 type parser struct {
 	data    []byte
 	d       jsonlite.Decoder
@@ -32,16 +34,18 @@ type parser struct {
 type typeError struct {
 	value  string // "number", "string", "number 1.5" ...
 	typ    string // the Go type as encoding/json names it
-	strct  string // the Go struct's name
 	field  string // dotted path
 	noPath bool   // a top-level value, not a field
 }
 
+// Error is what encoding/json said, for the anonymous struct
+// Transact.UnmarshalJSON decoded into (the only one whose type errors are
+// shown this way; Parse words them with reason).
 func (e *typeError) Error() string {
 	if e.noPath {
 		return "json: cannot unmarshal " + e.value + " into Go value of type " + e.typ
 	}
-	return "json: cannot unmarshal " + e.value + " into Go struct field " + e.strct + "." + e.field + " of type " + e.typ
+	return "json: cannot unmarshal " + e.value + " into Go struct field ." + e.field + " of type " + e.typ
 }
 
 // reason is how Parse words it (jsonReason before).
@@ -94,31 +98,102 @@ func (p *parser) null() error {
 	return p.d.Skip() // "nul", "nullx": the syntax error
 }
 
-// mismatch notes that the next value has the wrong type for the field and
-// skips it.
-func (p *parser) mismatch(strct, field, typ string) error {
+// mismatch notes that the next value has the wrong type for the field
+// path+name and skips it.
+func (p *parser) mismatch(path, name, typ string) error {
 	if p.typeErr == nil {
-		p.typeErr = &typeError{value: kindValue(p.d.Peek()), typ: typ, strct: strct, field: field}
+		p.typeErr = &typeError{value: kindValue(p.d.Peek()), typ: typ, field: path + name}
 	}
 	return p.d.Skip()
 }
 
-// key returns which of names k stands for, "" for none.
-func key(k string, names []string) string {
-	for _, n := range names {
-		if k == n {
-			return n
-		}
-	}
-	for _, n := range names {
-		if strings.EqualFold(k, n) {
-			return n
-		}
-	}
-	return ""
+// field is a struct member: its key and where its value goes.
+type field struct {
+	name string
+	dst  any
 }
 
-func (p *parser) str(dst *string, strct, field string) error {
+// fields decodes an object into the fields fs; path ("", "attrs." ...)
+// names the struct in type errors.
+func (p *parser) fields(path string, fs []field) error {
+	return p.d.Object(func(k string) error {
+		for i := range fs {
+			if fs[i].name == k {
+				return p.value(path, &fs[i])
+			}
+		}
+		for i := range fs {
+			if strings.EqualFold(fs[i].name, k) {
+				return p.value(path, &fs[i])
+			}
+		}
+		return p.d.Skip()
+	})
+}
+
+// object is fields for a struct inside another: null leaves it as it is,
+// another kind of value is a type error of the field path+name.
+func (p *parser) object(path, name, typ string, fs []field) error {
+	switch p.d.Peek() {
+	case jsonlite.Object:
+		return p.fields(path+name+".", fs)
+	case jsonlite.Null:
+		return p.null()
+	}
+	return p.mismatch(path, name, typ)
+}
+
+// value decodes the next value into f.
+func (p *parser) value(path string, f *field) error {
+	switch dst := f.dst.(type) {
+	case *string:
+		return p.str(dst, path, f.name)
+	case *bool:
+		return p.bool(dst, path, f.name)
+	case *int:
+		v := int64(*dst)
+		err := p.int64(&v, path, f.name, "int")
+		*dst = int(v)
+		return err
+	case *store.TxID:
+		v := int64(*dst)
+		err := p.int64(&v, path, f.name, "store.TxID")
+		*dst = store.TxID(v)
+		return err
+	case *[]byte: // json.RawMessage: the text as it is, null included
+		b, err := p.d.Raw()
+		if err != nil {
+			return err
+		}
+		*dst = append((*dst)[:0:0], b...)
+		return nil
+	case *Triples:
+		b, err := p.d.Raw()
+		if err != nil {
+			return err
+		}
+		return dst.UnmarshalJSON(b)
+	case *Keys:
+		b, err := p.d.Raw()
+		if err != nil {
+			return err
+		}
+		return dst.UnmarshalJSON(b)
+	case *store.EntityID:
+		return p.text(dst, path, f.name, "store.EntityID")
+	case *store.ValueType:
+		return p.text(dst, path, f.name, "store.ValueType")
+	case *store.Cardinality:
+		return p.text(dst, path, f.name, "store.Cardinality")
+	case *[]store.Attr:
+		return p.attrs(dst, path, f.name)
+	case *[]Computation:
+		return p.computations(dst, path, f.name)
+	}
+	panic("wire: no decoder for " + f.name)
+}
+
+func (p *parser) str(dst *string, path, name string) error {
 	switch p.d.Peek() {
 	case jsonlite.String:
 		s, err := p.d.String()
@@ -130,10 +205,10 @@ func (p *parser) str(dst *string, strct, field string) error {
 	case jsonlite.Null:
 		return p.null()
 	}
-	return p.mismatch(strct, field, "string")
+	return p.mismatch(path, name, "string")
 }
 
-func (p *parser) bool(dst *bool, strct, field string) error {
+func (p *parser) bool(dst *bool, path, name string) error {
 	switch p.d.Peek() {
 	case jsonlite.Bool:
 		b, err := p.d.Bool()
@@ -145,13 +220,13 @@ func (p *parser) bool(dst *bool, strct, field string) error {
 	case jsonlite.Null:
 		return p.null()
 	}
-	return p.mismatch(strct, field, "bool")
+	return p.mismatch(path, name, "bool")
 }
 
 // int64 decodes an integer into a field of Go type typ (int or
 // store.TxID): encoding/json's ParseInt, and its "number 1.5" when that
 // fails.
-func (p *parser) int64(dst *int64, strct, field, typ string) error {
+func (p *parser) int64(dst *int64, path, name, typ string) error {
 	switch p.d.Peek() {
 	case jsonlite.Number:
 		n, err := p.d.Number()
@@ -161,7 +236,7 @@ func (p *parser) int64(dst *int64, strct, field, typ string) error {
 		v, err := strconv.ParseInt(string(n), 10, 64)
 		if err != nil {
 			if p.typeErr == nil {
-				p.typeErr = &typeError{value: "number " + string(n), typ: typ, strct: strct, field: field}
+				p.typeErr = &typeError{value: "number " + string(n), typ: typ, field: path + name}
 			}
 			return nil
 		}
@@ -170,52 +245,12 @@ func (p *parser) int64(dst *int64, strct, field, typ string) error {
 	case jsonlite.Null:
 		return p.null()
 	}
-	return p.mismatch(strct, field, typ)
-}
-
-func (p *parser) int(dst *int, strct, field string) error {
-	v := int64(*dst)
-	err := p.int64(&v, strct, field, "int")
-	*dst = int(v)
-	return err
-}
-
-func (p *parser) txID(dst *store.TxID, strct, field string) error {
-	v := int64(*dst)
-	err := p.int64(&v, strct, field, "store.TxID")
-	*dst = store.TxID(v)
-	return err
-}
-
-// raw copies the next value's text, null included, as json.RawMessage did.
-func (p *parser) raw(dst *[]byte) error {
-	b, err := p.d.Raw()
-	if err != nil {
-		return err
-	}
-	*dst = append((*dst)[:0:0], b...)
-	return nil
-}
-
-func (p *parser) triples(dst *Triples) error {
-	b, err := p.d.Raw()
-	if err != nil {
-		return err
-	}
-	return dst.UnmarshalJSON(b)
-}
-
-func (p *parser) keys(dst *Keys) error {
-	b, err := p.d.Raw()
-	if err != nil {
-		return err
-	}
-	return dst.UnmarshalJSON(b)
+	return p.mismatch(path, name, typ)
 }
 
 // text decodes a string into a field with an UnmarshalText method (ids,
 // value types, cardinalities), whose error ends the decoding.
-func (p *parser) text(u interface{ UnmarshalText([]byte) error }, strct, field, typ string) error {
+func (p *parser) text(u interface{ UnmarshalText([]byte) error }, path, name, typ string) error {
 	switch p.d.Peek() {
 	case jsonlite.String:
 		s, err := p.d.String()
@@ -226,79 +261,115 @@ func (p *parser) text(u interface{ UnmarshalText([]byte) error }, strct, field, 
 	case jsonlite.Null:
 		return p.null()
 	}
-	return p.mismatch(strct, field, typ)
+	return p.mismatch(path, name, typ)
 }
 
-// object decodes the object at hand into a struct named strct at path
-// field (for type errors): null leaves it as it was, another kind is a
-// type error.
-func (p *parser) object(strct, field, typ string, each func(k string) error) error {
+// array reads the JSON array for a slice field as encoding/json did: null
+// makes the slice nil (setNil), [] empty but not nil, and elem(i) decodes
+// element i; elements the slice has (or its capacity holds) are decoded
+// into again. It returns the element count, or -1 for null or a value of
+// another type.
+func (p *parser) array(path, name, typ string, elem func(i int) error) (int, error) {
 	switch p.d.Peek() {
-	case jsonlite.Object:
-		return p.d.Object(each)
+	case jsonlite.Array:
 	case jsonlite.Null:
-		return p.null()
+		return -1, p.null()
+	default:
+		return -2, p.mismatch(path, name, typ)
 	}
-	return p.mismatch(strct, field, typ)
-}
-
-var initFields = []string{"client-event-id", "token"}
-
-func (p *parser) init(m *Init) error {
-	return p.d.Object(func(k string) error {
-		switch key(k, initFields) {
-		case "client-event-id":
-			return p.str(&m.ClientEventID, "Init", "client-event-id")
-		case "token":
-			return p.str(&m.Token, "Init", "token")
-		}
-		return p.d.Skip()
+	n := 0
+	err := p.d.Array(func(i int) error {
+		n = i + 1
+		return elem(i)
 	})
+	return n, err
 }
 
-var addQueryFields = []string{"client-event-id", "query-id", "q"}
-
-func (p *parser) addQuery(m *AddQuery) error {
-	return p.d.Object(func(k string) error {
-		switch key(k, addQueryFields) {
-		case "client-event-id":
-			return p.str(&m.ClientEventID, "AddQuery", "client-event-id")
-		case "query-id":
-			return p.str(&m.QueryID, "AddQuery", "query-id")
-		case "q":
-			return p.raw(&m.Q)
+func (p *parser) attrs(dst *[]store.Attr, path, name string) error {
+	s := *dst
+	n, err := p.array(path, name, "[]store.Attr", func(i int) error {
+		if i >= len(s) {
+			if i < cap(s) {
+				s = s[:i+1]
+			} else {
+				s = append(s, store.Attr{})
+			}
 		}
-		return p.d.Skip()
+		a := &s[i]
+		return p.object(path, name, "store.Attr", []field{
+			{"id", &a.ID}, {"namespace", &a.Namespace}, {"label", &a.Label},
+			{"value-type", &a.Type}, {"cardinality", &a.Cardinality},
+			{"unique", &a.Unique}, {"indexed", &a.Indexed},
+			{"ref-namespace", &a.RefNamespace}, {"reverse-label", &a.ReverseLabel},
+			{"on-delete-cascade", &a.OnDeleteCascade},
+		})
 	})
+	switch {
+	case err != nil || n == -2:
+	case n == -1:
+		*dst = nil
+	case n == 0:
+		*dst = []store.Attr{}
+	default:
+		*dst = s[:n]
+	}
+	return err
 }
 
-var queryIDFields = []string{"client-event-id", "query-id"}
-
-func (p *parser) removeQuery(m *RemoveQuery) error {
-	return p.d.Object(func(k string) error {
-		switch key(k, queryIDFields) {
-		case "client-event-id":
-			return p.str(&m.ClientEventID, "RemoveQuery", "client-event-id")
-		case "query-id":
-			return p.str(&m.QueryID, "RemoveQuery", "query-id")
+func (p *parser) computations(dst *[]Computation, path, name string) error {
+	s := *dst
+	n, err := p.array(path, name, "[]wire.Computation", func(i int) error {
+		if i >= len(s) {
+			if i < cap(s) {
+				s = s[:i+1]
+			} else {
+				s = append(s, Computation{})
+			}
 		}
-		return p.d.Skip()
+		c := &s[i]
+		return p.object(path, name, "wire.Computation", []field{
+			{"query-id", &c.QueryID}, {"full", &c.Full}, {"added", &c.Added}, {"removed", &c.Removed},
+		})
 	})
+	switch {
+	case err != nil || n == -2:
+	case n == -1:
+		*dst = nil
+	case n == 0:
+		*dst = []Computation{}
+	default:
+		*dst = s[:n]
+	}
+	return err
 }
 
-func (p *parser) removeQueryOK(m *RemoveQueryOK) error {
-	return p.d.Object(func(k string) error {
-		switch key(k, queryIDFields) {
-		case "client-event-id":
-			return p.str(&m.ClientEventID, "RemoveQueryOK", "client-event-id")
-		case "query-id":
-			return p.str(&m.QueryID, "RemoveQueryOK", "query-id")
-		}
-		return p.d.Skip()
-	})
+// message decodes the frame into m.
+func (p *parser) message(m Message) error {
+	switch m := m.(type) {
+	case *Init:
+		return p.fields("", []field{{"client-event-id", &m.ClientEventID}, {"token", &m.Token}})
+	case *AddQuery:
+		return p.fields("", []field{{"client-event-id", &m.ClientEventID}, {"query-id", &m.QueryID}, {"q", &m.Q}})
+	case *RemoveQuery:
+		return p.fields("", []field{{"client-event-id", &m.ClientEventID}, {"query-id", &m.QueryID}})
+	case *Transact:
+		return p.transact(m)
+	case *InitOK:
+		return p.fields("", []field{{"client-event-id", &m.ClientEventID}, {"session-id", &m.SessionID}, {"attrs", &m.Attrs}, {"auth-id", &m.AuthID}})
+	case *AddQueryOK:
+		return p.fields("", []field{{"client-event-id", &m.ClientEventID}, {"query-id", &m.QueryID}, {"q", &m.Q}, {"result", &m.Result}, {"processed-tx-id", &m.ProcessedTxID}})
+	case *RemoveQueryOK:
+		return p.fields("", []field{{"client-event-id", &m.ClientEventID}, {"query-id", &m.QueryID}})
+	case *TransactOK:
+		return p.fields("", []field{{"client-event-id", &m.ClientEventID}, {"mutation-id", &m.MutationID}, {"tx-id", &m.TxID}})
+	case *RefreshOK:
+		return p.fields("", []field{{"processed-tx-id", &m.ProcessedTxID}, {"computations", &m.Computations}, {"attrs", &m.Attrs}})
+	case *Error:
+		return p.fields("", []field{{"client-event-id", &m.ClientEventID}, {"status", &m.Status}, {"type", &m.Type}, {"message", &m.Message},
+			{"query-id", &m.QueryID}, {"mutation-id", &m.MutationID}, {"original-event", &m.OriginalEvent}})
+	}
+	panic("wire: no decoder for " + m.Op())
 }
-
-var transactFields = []string{"client-event-id", "mutation-id", "tx-steps"}
 
 // transact decodes a transact as its UnmarshalJSON method did with
 // encoding/json: the ids and the steps' text first (type errors reported
@@ -307,19 +378,19 @@ var transactFields = []string{"client-event-id", "mutation-id", "tx-steps"}
 func (p *parser) transact(m *Transact) error {
 	var raw Transact
 	var steps []byte
-	err := p.object("", "", "struct { ClientEventID string \"json:\\\"client-event-id\\\"\"; MutationID string \"json:\\\"mutation-id\\\"\"; Steps json.RawMessage \"json:\\\"tx-steps\\\"\" }", func(k string) error {
-		switch key(k, transactFields) {
-		case "client-event-id":
-			return p.str(&raw.ClientEventID, "", "client-event-id")
-		case "mutation-id":
-			return p.str(&raw.MutationID, "", "mutation-id")
-		case "tx-steps":
-			b, err := p.d.Raw()
-			steps = b
-			return err
+	var err error
+	switch k := p.d.Peek(); k {
+	case jsonlite.Object:
+		err = p.fields("", []field{{"client-event-id", &raw.ClientEventID}, {"mutation-id", &raw.MutationID}, {"tx-steps", &steps}})
+	case jsonlite.Null:
+		err = p.null()
+	default:
+		if p.typeErr == nil {
+			p.typeErr = &typeError{value: kindValue(k), noPath: true,
+				typ: `struct { ClientEventID string "json:\"client-event-id\""; MutationID string "json:\"mutation-id\""; Steps json.RawMessage "json:\"tx-steps\"" }`}
 		}
-		return p.d.Skip()
-	})
+		err = p.d.Skip()
+	}
 	if err != nil {
 		return err
 	}
@@ -327,9 +398,6 @@ func (p *parser) transact(m *Transact) error {
 		return err
 	}
 	if p.typeErr != nil {
-		if p.typeErr.field == "" {
-			p.typeErr.noPath = true
-		}
 		return p.typeErr
 	}
 	*m = raw
@@ -342,218 +410,4 @@ func (p *parser) transact(m *Transact) error {
 	}
 	m.Steps = s
 	return nil
-}
-
-var initOKFields = []string{"client-event-id", "session-id", "attrs", "auth-id"}
-
-func (p *parser) initOK(m *InitOK) error {
-	return p.d.Object(func(k string) error {
-		switch key(k, initOKFields) {
-		case "client-event-id":
-			return p.str(&m.ClientEventID, "InitOK", "client-event-id")
-		case "session-id":
-			return p.str(&m.SessionID, "InitOK", "session-id")
-		case "attrs":
-			return p.attrs(&m.Attrs, "InitOK")
-		case "auth-id":
-			return p.str(&m.AuthID, "InitOK", "auth-id")
-		}
-		return p.d.Skip()
-	})
-}
-
-var addQueryOKFields = []string{"client-event-id", "query-id", "q", "result", "processed-tx-id"}
-
-func (p *parser) addQueryOK(m *AddQueryOK) error {
-	return p.d.Object(func(k string) error {
-		switch key(k, addQueryOKFields) {
-		case "client-event-id":
-			return p.str(&m.ClientEventID, "AddQueryOK", "client-event-id")
-		case "query-id":
-			return p.str(&m.QueryID, "AddQueryOK", "query-id")
-		case "q":
-			return p.raw(&m.Q)
-		case "result":
-			return p.triples(&m.Result)
-		case "processed-tx-id":
-			return p.txID(&m.ProcessedTxID, "AddQueryOK", "processed-tx-id")
-		}
-		return p.d.Skip()
-	})
-}
-
-var transactOKFields = []string{"client-event-id", "mutation-id", "tx-id"}
-
-func (p *parser) transactOK(m *TransactOK) error {
-	return p.d.Object(func(k string) error {
-		switch key(k, transactOKFields) {
-		case "client-event-id":
-			return p.str(&m.ClientEventID, "TransactOK", "client-event-id")
-		case "mutation-id":
-			return p.str(&m.MutationID, "TransactOK", "mutation-id")
-		case "tx-id":
-			return p.txID(&m.TxID, "TransactOK", "tx-id")
-		}
-		return p.d.Skip()
-	})
-}
-
-var refreshOKFields = []string{"processed-tx-id", "computations", "attrs"}
-
-func (p *parser) refreshOK(m *RefreshOK) error {
-	return p.d.Object(func(k string) error {
-		switch key(k, refreshOKFields) {
-		case "processed-tx-id":
-			return p.txID(&m.ProcessedTxID, "RefreshOK", "processed-tx-id")
-		case "computations":
-			return p.computations(&m.Computations)
-		case "attrs":
-			return p.attrs(&m.Attrs, "RefreshOK")
-		}
-		return p.d.Skip()
-	})
-}
-
-var errorFields = []string{"client-event-id", "status", "type", "message", "query-id", "mutation-id", "original-event"}
-
-func (p *parser) error(m *Error) error {
-	return p.d.Object(func(k string) error {
-		switch key(k, errorFields) {
-		case "client-event-id":
-			return p.str(&m.ClientEventID, "Error", "client-event-id")
-		case "status":
-			return p.int(&m.Status, "Error", "status")
-		case "type":
-			return p.str(&m.Type, "Error", "type")
-		case "message":
-			return p.str(&m.Message, "Error", "message")
-		case "query-id":
-			return p.str(&m.QueryID, "Error", "query-id")
-		case "mutation-id":
-			return p.str(&m.MutationID, "Error", "mutation-id")
-		case "original-event":
-			return p.raw(&m.OriginalEvent)
-		}
-		return p.d.Skip()
-	})
-}
-
-// array decodes a JSON array into a slice of n elements as encoding/json
-// does: null makes it nil, an array reuses the elements the slice has (and
-// those its capacity holds), [] makes it empty but not nil. grow(i) makes
-// room for element i and elem(i) decodes it; done(n) sets the length.
-func (p *parser) array(strct, field, typ string, setNil func(), grow func(i int), elem func(i int) error, done func(n int)) error {
-	switch p.d.Peek() {
-	case jsonlite.Array:
-	case jsonlite.Null:
-		setNil()
-		return p.null()
-	default:
-		return p.mismatch(strct, field, typ)
-	}
-	n := 0
-	err := p.d.Array(func(i int) error {
-		grow(i)
-		n = i + 1
-		return elem(i)
-	})
-	if err != nil {
-		return err
-	}
-	done(n)
-	return nil
-}
-
-var attrFields = []string{"id", "namespace", "label", "value-type", "cardinality", "unique", "indexed", "ref-namespace", "reverse-label", "on-delete-cascade"}
-
-func (p *parser) attrs(dst *[]store.Attr, strct string) error {
-	s := *dst
-	return p.array(strct, "attrs", "[]store.Attr",
-		func() { *dst = nil },
-		func(i int) {
-			if i < len(s) {
-				return
-			}
-			if i < cap(s) {
-				s = s[:i+1]
-			} else {
-				s = append(s, store.Attr{})
-			}
-		},
-		func(i int) error { return p.attr(&s[i]) },
-		func(n int) {
-			if n == 0 {
-				s = []store.Attr{}
-			}
-			*dst = s[:n]
-		})
-}
-
-func (p *parser) attr(a *store.Attr) error {
-	return p.object("", "attrs", "store.Attr", func(k string) error {
-		switch key(k, attrFields) {
-		case "id":
-			return p.text(&a.ID, "Attr", "attrs.id", "store.EntityID")
-		case "namespace":
-			return p.str(&a.Namespace, "Attr", "attrs.namespace")
-		case "label":
-			return p.str(&a.Label, "Attr", "attrs.label")
-		case "value-type":
-			return p.text(&a.Type, "Attr", "attrs.value-type", "store.ValueType")
-		case "cardinality":
-			return p.text(&a.Cardinality, "Attr", "attrs.cardinality", "store.Cardinality")
-		case "unique":
-			return p.bool(&a.Unique, "Attr", "attrs.unique")
-		case "indexed":
-			return p.bool(&a.Indexed, "Attr", "attrs.indexed")
-		case "ref-namespace":
-			return p.str(&a.RefNamespace, "Attr", "attrs.ref-namespace")
-		case "reverse-label":
-			return p.str(&a.ReverseLabel, "Attr", "attrs.reverse-label")
-		case "on-delete-cascade":
-			return p.bool(&a.OnDeleteCascade, "Attr", "attrs.on-delete-cascade")
-		}
-		return p.d.Skip()
-	})
-}
-
-var computationFields = []string{"query-id", "full", "added", "removed"}
-
-func (p *parser) computations(dst *[]Computation) error {
-	s := *dst
-	return p.array("RefreshOK", "computations", "[]wire.Computation",
-		func() { *dst = nil },
-		func(i int) {
-			if i < len(s) {
-				return
-			}
-			if i < cap(s) {
-				s = s[:i+1]
-			} else {
-				s = append(s, Computation{})
-			}
-		},
-		func(i int) error { return p.computation(&s[i]) },
-		func(n int) {
-			if n == 0 {
-				s = []Computation{}
-			}
-			*dst = s[:n]
-		})
-}
-
-func (p *parser) computation(c *Computation) error {
-	return p.object("RefreshOK", "computations", "wire.Computation", func(k string) error {
-		switch key(k, computationFields) {
-		case "query-id":
-			return p.str(&c.QueryID, "Computation", "computations.query-id")
-		case "full":
-			return p.bool(&c.Full, "Computation", "computations.full")
-		case "added":
-			return p.triples(&c.Added)
-		case "removed":
-			return p.keys(&c.Removed)
-		}
-		return p.d.Skip()
-	})
 }

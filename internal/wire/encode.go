@@ -110,7 +110,7 @@ func (m *AddQueryOK) append(dst []byte) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	dst = appendTriples(appendField(dst, "result"), m.Result)
+	dst = appendTriples(appendField(dst, "result"), m.Result, true)
 	return appendIntField(dst, "processed-tx-id", int64(m.ProcessedTxID)), nil
 }
 
@@ -146,9 +146,9 @@ func (m *RefreshOK) append(dst []byte) []byte {
 			if c.Full {
 				dst = append(dst, `,"full":true`...)
 			}
-			dst = appendTriples(appendField(dst, "added"), c.Added)
+			dst = appendTriples(appendField(dst, "added"), c.Added, true)
 			if len(c.Removed) > 0 {
-				dst = appendKeys(appendField(dst, "removed"), c.Removed)
+				dst = appendKeys(appendField(dst, "removed"), c.Removed, true)
 			}
 			dst = append(dst, '}')
 		}
@@ -190,9 +190,9 @@ func appendAttrs(dst []byte, attrs []store.Attr) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = append(dst, `{"id":"`...)
-		dst = append(dst, a.ID.String()...)
-		dst = append(dst, `","namespace":`...)
+		dst = append(dst, `{"id":`...)
+		dst = appendID(dst, a.ID)
+		dst = append(dst, `,"namespace":`...)
 		dst = jsonlite.AppendString(dst, a.Namespace)
 		dst = append(dst, `,"label":`...)
 		dst = jsonlite.AppendString(dst, a.Label)

@@ -13,18 +13,19 @@ type Triples []store.Triple
 
 // MarshalJSON implements json.Marshaler.
 func (ts Triples) MarshalJSON() ([]byte, error) {
-	return appendTriples(make([]byte, 0, 2+len(ts)*100), ts), nil
+	return appendTriples(make([]byte, 0, 2+len(ts)*100), ts, false), nil
 }
 
-// appendTriples appends ts as MarshalJSON writes them, nil as [].
-func appendTriples(b []byte, ts Triples) []byte {
+// appendTriples appends ts as MarshalJSON writes them, nil as []; escape
+// makes it what encoding/json made of that (see appendTriple).
+func appendTriples(b []byte, ts Triples, escape bool) []byte {
 	b = append(b, '[')
 	for i := range ts {
 		t := &ts[i]
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendTriple(b, t.E, t.A, t.V)
+		b = appendTriple(b, t.E, t.A, t.V, escape)
 		b[len(b)-1] = ','
 		b = strconv.AppendInt(b, t.CreatedAt, 10)
 		b = append(b, ']')
@@ -59,18 +60,19 @@ type Keys []store.TripleKey
 
 // MarshalJSON implements json.Marshaler.
 func (ks Keys) MarshalJSON() ([]byte, error) {
-	return appendKeys(make([]byte, 0, 2+len(ks)*90), ks), nil
+	return appendKeys(make([]byte, 0, 2+len(ks)*90), ks, false), nil
 }
 
-// appendKeys appends ks as MarshalJSON writes them, nil as [].
-func appendKeys(b []byte, ks Keys) []byte {
+// appendKeys appends ks as MarshalJSON writes them, nil as []; escape as
+// for appendTriples.
+func appendKeys(b []byte, ks Keys, escape bool) []byte {
 	b = append(b, '[')
 	for i := range ks {
 		k := &ks[i]
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendTriple(b, k.E, k.A, k.V)
+		b = appendTriple(b, k.E, k.A, k.V, escape)
 	}
 	return append(b, ']')
 }
@@ -93,15 +95,21 @@ func (ks *Keys) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func appendTriple(b []byte, e, a store.EntityID, v store.Value) []byte {
-	b = append(b, `["`...)
-	b = append(b, e.String()...)
-	b = append(b, `","`...)
-	b = append(b, a.String()...)
-	b = append(b, `",`...)
+// appendTriple appends [e, a, v]. With escape, v is what encoding/json
+// made of its canonical text when it compacted a MarshalJSON's output:
+// objects and arrays keep <, > and & as they are, encoding/json escaped
+// them (scalar strings come escaped already).
+func appendTriple(b []byte, e, a store.EntityID, v store.Value, escape bool) []byte {
+	b = append(b, '[')
+	b = appendID(b, e)
+	b = append(b, ',')
+	b = appendID(b, a)
+	b = append(b, ',')
 	n := len(b)
 	b = v.AppendJSON(b)
-	b = compactTail(b, n) // what encoding/json made of the canonical text: objects keep < > & as they are
+	if escape {
+		b = compactTail(b, n)
+	}
 	return append(b, ']')
 }
 
@@ -116,4 +124,23 @@ func decodeKey(r [][]byte) (e, a store.EntityID, v store.Value, err error) {
 		return e, a, v, errors.New("value: " + err.Error())
 	}
 	return e, a, v, nil
+}
+
+// appendID appends id's canonical string, quoted, without the allocation
+// of id.String().
+func appendID(b []byte, id store.EntityID) []byte {
+	const hex = "0123456789abcdef"
+	var s [38]byte
+	s[0] = '"'
+	j := 1
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			s[j] = '-'
+			j++
+		}
+		s[j], s[j+1] = hex[c>>4], hex[c&0xf]
+		j += 2
+	}
+	s[37] = '"'
+	return append(b, s[:]...)
 }
