@@ -26,31 +26,11 @@ func Encode(dst []byte, m Message) ([]byte, error) {
 	out := append(dst, `{"op":"`...)
 	out = append(out, m.Op()...)
 	out = append(out, '"')
-	var err error
-	switch m := m.(type) {
-	case *Init:
-		out = m.append(out)
-	case *AddQuery:
-		out, err = m.append(out)
-	case *RemoveQuery:
-		out = m.append(out)
-	case *Transact:
-		out, err = m.append(out)
-	case *InitOK:
-		out = m.append(out)
-	case *AddQueryOK:
-		out, err = m.append(out)
-	case *RemoveQueryOK:
-		out = m.append(out)
-	case *TransactOK:
-		out = m.append(out)
-	case *RefreshOK:
-		out = m.append(out)
-	case *Error:
-		out, err = m.append(out)
-	default:
+	a, ok := m.(interface{ append([]byte) ([]byte, error) })
+	if !ok {
 		return dst, errors.New("encode " + m.Op() + ": json: unsupported message type")
 	}
+	out, err := a.append(out)
 	if err != nil {
 		return dst, errs.Wrap("encode "+m.Op(), err)
 	}

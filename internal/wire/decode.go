@@ -57,6 +57,11 @@ func (e *typeError) reason() string {
 }
 
 // kindValue names a JSON value's kind as encoding/json's type errors do.
+// (Here and on other small functions called from many places, noinline
+// keeps one copy of the code: the wasm client's size matters more than a
+// call.)
+//
+//go:noinline
 func kindValue(k jsonlite.Kind) string {
 	switch k {
 	case jsonlite.Bool:
@@ -115,6 +120,8 @@ type field struct {
 
 // fields decodes an object into the fields fs; path ("", "attrs." ...)
 // names the struct in type errors.
+//
+//go:noinline
 func (p *parser) fields(path string, fs []field) error {
 	return p.d.Object(func(k string) error {
 		for i := range fs {

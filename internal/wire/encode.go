@@ -16,6 +16,7 @@ import (
 // store.Step, the raw q and original-event) compacted with <, >, &, U+2028
 // and U+2029 escaped, as encoding/json does with it.
 
+//go:noinline
 func appendField(dst []byte, name string) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, name...)
@@ -30,6 +31,7 @@ func appendIntField(dst []byte, name string, v int64) []byte {
 	return strconv.AppendInt(appendField(dst, name), v, 10)
 }
 
+//go:noinline
 func appendBoolField(dst []byte, name string, v bool) []byte {
 	dst = appendField(dst, name)
 	if v {
@@ -38,14 +40,14 @@ func appendBoolField(dst []byte, name string, v bool) []byte {
 	return append(dst, "false"...)
 }
 
-func (m *Init) append(dst []byte) []byte {
+func (m *Init) append(dst []byte) ([]byte, error) {
 	if m.ClientEventID != "" {
 		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
 	}
 	if m.Token != "" {
 		dst = appendStringField(dst, "token", m.Token)
 	}
-	return dst
+	return dst, nil
 }
 
 func (m *AddQuery) append(dst []byte) ([]byte, error) {
@@ -58,11 +60,11 @@ func (m *AddQuery) append(dst []byte) ([]byte, error) {
 	return appendRaw(appendField(dst, "q"), m.Q)
 }
 
-func (m *RemoveQuery) append(dst []byte) []byte {
+func (m *RemoveQuery) append(dst []byte) ([]byte, error) {
 	if m.ClientEventID != "" {
 		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
 	}
-	return appendStringField(dst, "query-id", m.QueryID)
+	return appendStringField(dst, "query-id", m.QueryID), nil
 }
 
 func (m *Transact) append(dst []byte) ([]byte, error) {
@@ -89,7 +91,7 @@ func (m *Transact) append(dst []byte) ([]byte, error) {
 	return append(dst, ']'), nil
 }
 
-func (m *InitOK) append(dst []byte) []byte {
+func (m *InitOK) append(dst []byte) ([]byte, error) {
 	if m.ClientEventID != "" {
 		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
 	}
@@ -98,7 +100,7 @@ func (m *InitOK) append(dst []byte) []byte {
 	if m.AuthID != "" {
 		dst = appendStringField(dst, "auth-id", m.AuthID)
 	}
-	return dst
+	return dst, nil
 }
 
 func (m *AddQueryOK) append(dst []byte) ([]byte, error) {
@@ -114,22 +116,22 @@ func (m *AddQueryOK) append(dst []byte) ([]byte, error) {
 	return appendIntField(dst, "processed-tx-id", int64(m.ProcessedTxID)), nil
 }
 
-func (m *RemoveQueryOK) append(dst []byte) []byte {
+func (m *RemoveQueryOK) append(dst []byte) ([]byte, error) {
 	if m.ClientEventID != "" {
 		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
 	}
-	return appendStringField(dst, "query-id", m.QueryID)
+	return appendStringField(dst, "query-id", m.QueryID), nil
 }
 
-func (m *TransactOK) append(dst []byte) []byte {
+func (m *TransactOK) append(dst []byte) ([]byte, error) {
 	if m.ClientEventID != "" {
 		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
 	}
 	dst = appendStringField(dst, "mutation-id", m.MutationID)
-	return appendIntField(dst, "tx-id", int64(m.TxID))
+	return appendIntField(dst, "tx-id", int64(m.TxID)), nil
 }
 
-func (m *RefreshOK) append(dst []byte) []byte {
+func (m *RefreshOK) append(dst []byte) ([]byte, error) {
 	dst = appendIntField(dst, "processed-tx-id", int64(m.ProcessedTxID))
 	dst = appendField(dst, "computations")
 	if m.Computations == nil {
@@ -157,7 +159,7 @@ func (m *RefreshOK) append(dst []byte) []byte {
 	if len(m.Attrs) > 0 {
 		dst = appendAttrs(appendField(dst, "attrs"), m.Attrs)
 	}
-	return dst
+	return dst, nil
 }
 
 func (m *Error) append(dst []byte) ([]byte, error) {

@@ -32,12 +32,16 @@ const (
 
 // malformed returns an error reading "wire: malformed message: " + msg that
 // wraps ErrMalformed.
+//
+//go:noinline
 func malformed(msg string) error {
 	return errs.With(ErrMalformed.Error()+": "+msg, ErrMalformed)
 }
 
 // malformedWrap returns an error reading "wire: malformed message: " +
 // prefix + ": " + err that wraps both ErrMalformed and err.
+//
+//go:noinline
 func malformedWrap(prefix string, err error) error {
 	return &wrap2{msg: ErrMalformed.Error() + ": " + prefix + ": " + err.Error(), errs: [2]error{ErrMalformed, err}}
 }
