@@ -16,7 +16,10 @@ const (
 	OpError         = "error"
 )
 
-// Message is any protocol message. Op returns its "op" name.
+// Message is any protocol message. Op returns its "op" name. The JSON
+// names of the fields are in encode.go and docs/protocol.md (the types
+// carry no struct tags: Encode and Parse are written by hand, and
+// encoding/json would write their []byte fields as base64).
 type Message interface {
 	Op() string
 	// EventID returns the client-event-id the message carries or echoes.
