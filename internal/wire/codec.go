@@ -2,10 +2,13 @@ package wire
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
+	"strconv"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
 )
 
 // DefaultMaxMessageBytes is the frame size limit both sides use unless
@@ -16,19 +19,22 @@ const DefaultMaxMessageBytes = 1 << 20
 // mutation-id).
 const MaxIDLength = 128
 
-// Encode appends m as one JSON object with its "op" first.
+// Encode appends m as one JSON object with its "op" first. The bytes are
+// those encoding/json wrote for the tagged structs these types were (see
+// encode.go), after the op.
 func Encode(dst []byte, m Message) ([]byte, error) {
-	body, err := json.Marshal(m)
+	out := append(dst, `{"op":"`...)
+	out = append(out, m.Op()...)
+	out = append(out, '"')
+	a, ok := m.(interface{ append([]byte) ([]byte, error) })
+	if !ok {
+		return dst, errors.New("encode " + m.Op() + ": json: unsupported message type")
+	}
+	out, err := a.append(out)
 	if err != nil {
-		return dst, fmt.Errorf("encode %s: %w", m.Op(), err)
+		return dst, errs.Wrap("encode "+m.Op(), err)
 	}
-	dst = append(dst, `{"op":"`...)
-	dst = append(dst, m.Op()...)
-	dst = append(dst, '"')
-	if len(body) > 2 {
-		dst = append(dst, ',')
-	}
-	return append(dst, body[1:]...), nil
+	return append(out, '}'), nil
 }
 
 // Parse decodes one message of either direction. The error wraps
@@ -36,21 +42,22 @@ func Encode(dst []byte, m Message) ([]byte, error) {
 // of data.
 func Parse(data []byte) (Message, error) {
 	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("%w: not valid UTF-8", ErrMalformed)
+		return nil, malformed("not valid UTF-8")
 	}
-	var head struct {
-		Op *string `json:"op"`
+	op, ok := leadingOp(data) // what Encode writes: no need to decode the frame twice
+	if !ok {
+		var err error
+		if op, ok, err = headOp(data); err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, malformed(`missing "op"`)
+		}
 	}
-	if op, ok := leadingOp(data); ok {
-		head.Op = &op // what Encode writes: no need to decode the frame twice
-	} else if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, jsonReason(err))
-	}
-	if head.Op == nil {
-		return nil, fmt.Errorf("%w: missing \"op\"", ErrMalformed)
-	}
+	p := parser{data: data}
+	p.d.Reset(data)
 	var m Message
-	switch *head.Op {
+	switch op {
 	case OpInit:
 		m = new(Init)
 	case OpAddQuery:
@@ -72,17 +79,27 @@ func Parse(data []byte) (Message, error) {
 	case OpError:
 		m = new(Error)
 	default:
-		return nil, fmt.Errorf("%w: %q", ErrUnknownOp, *head.Op)
+		return nil, errs.With(ErrUnknownOp.Error()+": "+strconv.Quote(op), ErrUnknownOp)
 	}
-	if err := json.Unmarshal(data, m); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, *head.Op, jsonReason(err))
+	err := p.message(m)
+	if err == nil {
+		err = p.d.End()
+	}
+	if err == nil && p.typeErr != nil {
+		err = p.typeErr
+	}
+	if err != nil {
+		if serr := syntaxErr(data); serr != nil {
+			return nil, malformedWrap(op, serr) // encoding/json checked the syntax first
 		}
-		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, *head.Op, err)
+		var te *typeError
+		if errors.As(err, &te) {
+			return nil, malformed(op + ": " + te.reason())
+		}
+		return nil, malformedWrap(op, err)
 	}
 	if err := validate(m); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, *head.Op, err)
+		return nil, malformed(op + ": " + err.Error())
 	}
 	return m, nil
 }
@@ -108,41 +125,76 @@ func leadingOp(data []byte) (string, bool) {
 	return "", false
 }
 
-// jsonReason turns encoding/json's errors into text that names the field.
-func jsonReason(err error) string {
-	if te, ok := err.(*json.UnmarshalTypeError); ok && te.Field != "" {
-		return fmt.Sprintf("field %q must be %s, not %s", te.Field, te.Type, te.Value)
+// headOp finds the op of a frame that does not start with it, as
+// encoding/json into struct{ Op *string `json:"op"` } did: the last "op"
+// key (in any case) wins, null unsets it; ok is false when there is none.
+func headOp(data []byte) (op string, ok bool, err error) {
+	if err := syntaxErr(data); err != nil {
+		return "", false, malformed(err.Error())
 	}
-	return err.Error()
+	d := jsonlite.NewDecoder(data)
+	switch k := d.Peek(); k {
+	case jsonlite.Object:
+	case jsonlite.Null:
+		return "", false, nil
+	default:
+		return "", false, malformed("json: cannot unmarshal " + kindValue(k) + ` into Go value of type struct { Op *string "json:\"op\"" }`)
+	}
+	var typeErr string
+	err = d.Object(func(k string) error {
+		if k != "op" && !strings.EqualFold(k, "op") {
+			return d.Skip()
+		}
+		switch d.Peek() {
+		case jsonlite.String:
+			s, err := d.String()
+			op, ok = s, true
+			return err
+		case jsonlite.Null:
+			op, ok = "", false
+			return d.Skip()
+		}
+		if typeErr == "" {
+			typeErr = `field "op" must be string, not ` + kindValue(d.Peek())
+		}
+		return d.Skip()
+	})
+	if err != nil {
+		return "", false, malformed(err.Error())
+	}
+	if typeErr != "" {
+		return "", false, malformed(typeErr)
+	}
+	return op, ok, nil
 }
 
 func validate(m Message) error {
 	if len(m.EventID()) > MaxIDLength {
-		return fmt.Errorf("client-event-id longer than %d bytes", MaxIDLength)
+		return errors.New("client-event-id longer than " + strconv.Itoa(MaxIDLength) + " bytes")
 	}
 	switch m := m.(type) {
 	case *AddQuery:
 		if len(m.QueryID) > MaxIDLength {
-			return fmt.Errorf("query-id longer than %d bytes", MaxIDLength)
+			return errors.New("query-id longer than " + strconv.Itoa(MaxIDLength) + " bytes")
 		}
 		if t := bytes.TrimSpace(m.Q); len(t) == 0 || t[0] != '{' {
-			return fmt.Errorf("q must be a JSON object")
+			return errors.New("q must be a JSON object")
 		}
 	case *RemoveQuery:
 		if m.QueryID == "" || len(m.QueryID) > MaxIDLength {
-			return fmt.Errorf("query-id must be 1 to %d bytes", MaxIDLength)
+			return errors.New("query-id must be 1 to " + strconv.Itoa(MaxIDLength) + " bytes")
 		}
 	case *Transact:
 		if m.MutationID == "" || len(m.MutationID) > MaxIDLength {
-			return fmt.Errorf("mutation-id must be 1 to %d bytes", MaxIDLength)
+			return errors.New("mutation-id must be 1 to " + strconv.Itoa(MaxIDLength) + " bytes")
 		}
 		if m.Steps == nil {
-			return fmt.Errorf("missing tx-steps")
+			return errors.New("missing tx-steps")
 		}
 	case *RefreshOK:
 		for i, c := range m.Computations {
 			if c.QueryID == "" {
-				return fmt.Errorf("computation %d has no query-id", i)
+				return errors.New("computation " + strconv.Itoa(i) + " has no query-id")
 			}
 		}
 	}

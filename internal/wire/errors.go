@@ -1,6 +1,10 @@
 package wire
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/triplesync/triplesync/internal/errs"
+)
 
 var (
 	// ErrMalformed is returned for a frame that is not a JSON object of the
@@ -25,3 +29,28 @@ const (
 	CodeLimit            = "limit"             // a per-session limit was reached (queries, frame size, rate)
 	CodeInternal         = "internal"          // anything else; logged on the server
 )
+
+// malformed returns an error reading "wire: malformed message: " + msg that
+// wraps ErrMalformed.
+//
+//go:noinline
+func malformed(msg string) error {
+	return errs.With(ErrMalformed.Error()+": "+msg, ErrMalformed)
+}
+
+// malformedWrap returns an error reading "wire: malformed message: " +
+// prefix + ": " + err that wraps both ErrMalformed and err.
+//
+//go:noinline
+func malformedWrap(prefix string, err error) error {
+	return &wrap2{msg: ErrMalformed.Error() + ": " + prefix + ": " + err.Error(), errs: [2]error{ErrMalformed, err}}
+}
+
+// wrap2 is fmt.Errorf's error for a format with two %w.
+type wrap2 struct {
+	msg  string
+	errs [2]error
+}
+
+func (e *wrap2) Error() string   { return e.msg }
+func (e *wrap2) Unwrap() []error { return e.errs[:] }

@@ -1,10 +1,6 @@
 package wire
 
-import (
-	"encoding/json"
-
-	"github.com/triplesync/triplesync/store"
-)
+import "github.com/triplesync/triplesync/store"
 
 // Op names, as they appear in the "op" field.
 const (
@@ -20,7 +16,10 @@ const (
 	OpError         = "error"
 )
 
-// Message is any protocol message. Op returns its "op" name.
+// Message is any protocol message. Op returns its "op" name. The JSON
+// names of the fields are in encode.go and docs/protocol.md (the types
+// carry no struct tags: Encode and Parse are written by hand, and
+// encoding/json would write their []byte fields as base64).
 type Message interface {
 	Op() string
 	// EventID returns the client-event-id the message carries or echoes.
@@ -29,8 +28,8 @@ type Message interface {
 
 // Init opens a session. Token is a JWT, or empty for an anonymous session.
 type Init struct {
-	ClientEventID string `json:"client-event-id,omitempty"`
-	Token         string `json:"token,omitempty"`
+	ClientEventID string
+	Token         string
 }
 
 // AddQuery subscribes to a live query. Q is the InstaQL JSON object.
@@ -40,15 +39,15 @@ type Init struct {
 // the subscription and always answers with a full result: this is how a
 // client resynchronises after a reconnect.
 type AddQuery struct {
-	ClientEventID string          `json:"client-event-id,omitempty"`
-	QueryID       string          `json:"query-id,omitempty"`
-	Q             json.RawMessage `json:"q"`
+	ClientEventID string
+	QueryID       string
+	Q             []byte
 }
 
 // RemoveQuery ends a subscription.
 type RemoveQuery struct {
-	ClientEventID string `json:"client-event-id,omitempty"`
-	QueryID       string `json:"query-id"`
+	ClientEventID string
+	QueryID       string
 }
 
 // Transact asks the server to apply tx-steps in one Postgres transaction.
@@ -56,19 +55,19 @@ type RemoveQuery struct {
 // server has applied before answers with the original tx-id and applies
 // nothing (retries after a lost reply are safe).
 type Transact struct {
-	ClientEventID string       `json:"client-event-id,omitempty"`
-	MutationID    string       `json:"mutation-id"`
-	Steps         []store.Step `json:"tx-steps"`
+	ClientEventID string
+	MutationID    string
+	Steps         []store.Step
 }
 
 // InitOK answers init with the session's id and the attribute registry.
 type InitOK struct {
-	ClientEventID string       `json:"client-event-id,omitempty"`
-	SessionID     string       `json:"session-id"`
-	Attrs         []store.Attr `json:"attrs"`
+	ClientEventID string
+	SessionID     string
+	Attrs         []store.Attr
 	// AuthID is the authenticated user's id, empty for anonymous sessions
 	// and admin sessions.
-	AuthID string `json:"auth-id,omitempty"`
+	AuthID string
 }
 
 // AddQueryOK answers add-query with the triples that justify the query's
@@ -77,24 +76,24 @@ type InitOK struct {
 // WAL the server had handled before the query ran: a client drops a pending
 // mutation once a result with ProcessedTxID ≥ the mutation's tx-id arrived.
 type AddQueryOK struct {
-	ClientEventID string          `json:"client-event-id,omitempty"`
-	QueryID       string          `json:"query-id"`
-	Q             json.RawMessage `json:"q"`
-	Result        Triples         `json:"result"`
-	ProcessedTxID store.TxID      `json:"processed-tx-id"`
+	ClientEventID string
+	QueryID       string
+	Q             []byte
+	Result        Triples
+	ProcessedTxID store.TxID
 }
 
 // RemoveQueryOK answers remove-query.
 type RemoveQueryOK struct {
-	ClientEventID string `json:"client-event-id,omitempty"`
-	QueryID       string `json:"query-id"`
+	ClientEventID string
+	QueryID       string
 }
 
 // TransactOK answers transact with the tx-id Postgres assigned.
 type TransactOK struct {
-	ClientEventID string     `json:"client-event-id,omitempty"`
-	MutationID    string     `json:"mutation-id"`
-	TxID          store.TxID `json:"tx-id"`
+	ClientEventID string
+	MutationID    string
+	TxID          store.TxID
 }
 
 // RefreshOK pushes the queries whose results changed. After it, every
@@ -104,9 +103,9 @@ type TransactOK struct {
 // queries). Attrs, when not nil, is the whole attribute registry, sent
 // because it changed.
 type RefreshOK struct {
-	ProcessedTxID store.TxID    `json:"processed-tx-id"`
-	Computations  []Computation `json:"computations"`
-	Attrs         []store.Attr  `json:"attrs,omitempty"`
+	ProcessedTxID store.TxID
+	Computations  []Computation
+	Attrs         []store.Attr
 }
 
 // Computation is one query's new result: a delta against the last result
@@ -114,10 +113,10 @@ type RefreshOK struct {
 // the whole result in Added. An added triple whose key the client holds
 // replaces it (its created-at changed).
 type Computation struct {
-	QueryID string  `json:"query-id"`
-	Full    bool    `json:"full,omitempty"`
-	Added   Triples `json:"added"`
-	Removed Keys    `json:"removed,omitempty"`
+	QueryID string
+	Full    bool
+	Added   Triples
+	Removed Keys
 }
 
 // Error reports a failed request. Type is one of the Code constants; Status
@@ -126,13 +125,13 @@ type Computation struct {
 // as received (cut to a few KB), when it could be read. QueryID names the
 // subscription an error is about, when there is one.
 type Error struct {
-	ClientEventID string          `json:"client-event-id,omitempty"`
-	Status        int             `json:"status"`
-	Type          string          `json:"type"`
-	Message       string          `json:"message"`
-	QueryID       string          `json:"query-id,omitempty"`
-	MutationID    string          `json:"mutation-id,omitempty"`
-	OriginalEvent json.RawMessage `json:"original-event,omitempty"`
+	ClientEventID string
+	Status        int
+	Type          string
+	Message       string
+	QueryID       string
+	MutationID    string
+	OriginalEvent []byte
 }
 
 func (*Init) Op() string          { return OpInit }
@@ -157,25 +156,16 @@ func (m *TransactOK) EventID() string    { return m.ClientEventID }
 func (*RefreshOK) EventID() string       { return "" }
 func (m *Error) EventID() string         { return m.ClientEventID }
 
-// UnmarshalJSON decodes a transact, naming the first malformed step by its
-// index (a *store.StepError).
+// UnmarshalJSON decodes a transact as Parse does, naming the first
+// malformed step by its index (a *store.StepError). It keeps nothing of b.
 func (m *Transact) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		ClientEventID string          `json:"client-event-id"`
-		MutationID    string          `json:"mutation-id"`
-		Steps         json.RawMessage `json:"tx-steps"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
+	p := parser{data: b}
+	p.d.Reset(b)
+	if err := p.transact(m); err != nil {
+		if serr := syntaxErr(b); serr != nil {
+			return serr
+		}
 		return err
 	}
-	*m = Transact{ClientEventID: raw.ClientEventID, MutationID: raw.MutationID}
-	if raw.Steps == nil || string(raw.Steps) == "null" {
-		return nil // validate reports the missing steps
-	}
-	steps, err := store.DecodeSteps(raw.Steps)
-	if err != nil {
-		return err
-	}
-	m.Steps = steps
 	return nil
 }

@@ -1,23 +1,23 @@
 package wire
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
 
 // The triples of refresh-ok and add-query-ok are most of what crosses the
 // wire, so they are taken apart here by hand rather than through
-// encoding/json's reflection ([][]json.RawMessage, then a decode per
+// reflection ([][]json.RawMessage, then a decode per
 // element): a scanner finds each tuple's elements, and the common element
 // shapes — an id string, a plain string, a number, a literal — are decoded
 // directly (values by store.ParseValue, whose own fast path takes the
-// scalars). Ids with escapes go through encoding/json.
+// scalars). Ids with escapes, or not strings at all, take a slow path that
+// says what encoding/json said of them.
 
-// scanner walks JSON text that encoding/json has already found to be one
+// scanner walks JSON text that has already been found to be one
 // well-formed value; it still checks what it relies on, so that it fails
 // cleanly on anything else.
 type scanner struct {
@@ -80,7 +80,7 @@ func (s *scanner) value() ([]byte, error) {
 		}
 		return nil, errors.New("unexpected end of input")
 	case ',', ']', '}', ':':
-		return nil, fmt.Errorf("unexpected %q", c)
+		return nil, errors.New("unexpected " + strconv.QuoteRune(rune(c)))
 	default:
 		start = s.i
 		for s.i < len(s.b) {
@@ -111,30 +111,30 @@ func (s *scanner) skipString() error {
 }
 
 // decodeTuples decodes a JSON array of arrays of n elements each, handing
-// each tuple's raw elements to conv. null decodes as an empty list, as
-// encoding/json would.
-func decodeTuples[T any](b []byte, n int, conv func(i int, r [][]byte) (T, error)) ([]T, error) {
+// each tuple's raw elements to add. null decodes as an empty list, as
+// encoding/json would. (Not generic: each instantiation cost the wasm
+// client ~10 KB of code.)
+func decodeTuples(b []byte, n int, add func(i int, r [][]byte) error) error {
 	s := &scanner{b: b}
 	switch s.next() {
 	case 'n':
 		if raw, err := s.value(); err != nil || string(raw) != "null" {
-			return nil, errors.New("must be an array of arrays")
+			return errors.New("must be an array of arrays")
 		}
-		return []T{}, s.end()
+		return s.end()
 	case '[':
 		s.i++
 	default:
-		return nil, errors.New("must be an array of arrays")
+		return errors.New("must be an array of arrays")
 	}
-	out := make([]T, 0, 8)
 	raws := make([][]byte, 0, n)
 	if s.next() == ']' {
 		s.i++
-		return out, s.end()
+		return s.end()
 	}
 	for i := 0; ; i++ {
 		if s.next() != '[' {
-			return nil, fmt.Errorf("element %d must be an array", i)
+			return errors.New("element " + strconv.Itoa(i) + " must be an array")
 		}
 		s.i++
 		raws = raws[:0]
@@ -144,7 +144,7 @@ func decodeTuples[T any](b []byte, n int, conv func(i int, r [][]byte) (T, error
 			for {
 				raw, err := s.value()
 				if err != nil {
-					return nil, fmt.Errorf("element %d: %v", i, err)
+					return errors.New("element " + strconv.Itoa(i) + ": " + err.Error())
 				}
 				raws = append(raws, raw)
 				c := s.next()
@@ -153,25 +153,23 @@ func decodeTuples[T any](b []byte, n int, conv func(i int, r [][]byte) (T, error
 					break
 				}
 				if c != ',' {
-					return nil, fmt.Errorf("element %d: expected ',' or ']'", i)
+					return errors.New("element " + strconv.Itoa(i) + ": expected ',' or ']'")
 				}
 			}
 		}
 		if len(raws) != n {
-			return nil, fmt.Errorf("element %d has %d elements, want %d", i, len(raws), n)
+			return errors.New("element " + strconv.Itoa(i) + " has " + strconv.Itoa(len(raws)) + " elements, want " + strconv.Itoa(n))
 		}
-		t, err := conv(i, raws)
-		if err != nil {
-			return nil, err
+		if err := add(i, raws); err != nil {
+			return err
 		}
-		out = append(out, t)
 		c := s.next()
 		s.i++
 		if c == ']' {
-			return out, s.end()
+			return s.end()
 		}
 		if c != ',' {
-			return nil, fmt.Errorf("after element %d: expected ',' or ']'", i)
+			return errors.New("after element " + strconv.Itoa(i) + ": expected ',' or ']'")
 		}
 	}
 }
@@ -202,9 +200,24 @@ func parseID(raw []byte) (store.EntityID, error) {
 	if in, ok := plainString(raw); ok {
 		return store.ParseEntityID(string(in))
 	}
-	var id store.EntityID
-	err := json.Unmarshal(raw, &id) // escapes, or not a string at all
-	return id, err
+	// Escapes, or not a string at all: what encoding/json decoding into a
+	// store.EntityID (a TextUnmarshaler) made of it.
+	if err := syntaxErr(raw); err != nil {
+		return store.EntityID{}, err
+	}
+	d := jsonlite.NewDecoder(raw)
+	switch k := d.Peek(); k {
+	case jsonlite.String:
+		s, err := d.String()
+		if err != nil {
+			return store.EntityID{}, err
+		}
+		return store.ParseEntityID(s)
+	case jsonlite.Null:
+		return store.EntityID{}, nil // encoding/json leaves the id zero
+	default:
+		return store.EntityID{}, errors.New("json: cannot unmarshal " + kindValue(k) + " into Go value of type *store.EntityID")
+	}
 }
 
 // parseInt decodes a JSON integer (-?(0|[1-9][0-9]*): no fraction, no
@@ -219,11 +232,11 @@ func parseInt(raw []byte) (int64, error) {
 		ok = ok && '0' <= c && c <= '9'
 	}
 	if !ok {
-		return 0, fmt.Errorf("%q is not an integer", raw)
+		return 0, errors.New(strconv.Quote(string(raw)) + " is not an integer")
 	}
 	n, err := strconv.ParseInt(string(raw), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a 64-bit integer", raw)
+		return 0, errors.New(strconv.Quote(string(raw)) + " is not a 64-bit integer")
 	}
 	return n, nil
 }

@@ -1,7 +1,8 @@
 package wire
 
 import (
-	"fmt"
+	"errors"
+	"strconv"
 
 	"github.com/triplesync/triplesync/store"
 )
@@ -12,38 +13,43 @@ type Triples []store.Triple
 
 // MarshalJSON implements json.Marshaler.
 func (ts Triples) MarshalJSON() ([]byte, error) {
-	if ts == nil {
-		return []byte("[]"), nil
-	}
-	b := make([]byte, 0, 2+len(ts)*100)
+	return appendTriples(make([]byte, 0, 2+len(ts)*100), ts, false), nil
+}
+
+// appendTriples appends ts as MarshalJSON writes them, nil as []; escape
+// makes it what encoding/json made of that (see appendTriple).
+func appendTriples(b []byte, ts Triples, escape bool) []byte {
 	b = append(b, '[')
-	for i, t := range ts {
+	for i := range ts {
+		t := &ts[i]
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendTriple(b, t.E, t.A, t.V)
-		b = b[:len(b)-1]
-		b = append(b, ',')
-		b = fmt.Appendf(b, "%d]", t.CreatedAt)
+		b = appendTriple(b, t.E, t.A, t.V, escape)
+		b[len(b)-1] = ','
+		b = strconv.AppendInt(b, t.CreatedAt, 10)
+		b = append(b, ']')
 	}
-	return append(b, ']'), nil
+	return append(b, ']')
 }
 
 // UnmarshalJSON implements json.Unmarshaler. It keeps nothing of b.
 func (ts *Triples) UnmarshalJSON(b []byte) error {
-	out, err := decodeTuples(b, 4, func(i int, r [][]byte) (store.Triple, error) {
+	out := make([]store.Triple, 0, 8)
+	err := decodeTuples(b, 4, func(i int, r [][]byte) error {
 		e, a, v, err := decodeKey(r[:3])
 		if err != nil {
-			return store.Triple{}, fmt.Errorf("triple %d: %v", i, err)
+			return errors.New("triple " + strconv.Itoa(i) + ": " + err.Error())
 		}
 		t, err := parseInt(r[3])
 		if err != nil {
-			return store.Triple{}, fmt.Errorf("triple %d created-at: %v", i, err)
+			return errors.New("triple " + strconv.Itoa(i) + " created-at: " + err.Error())
 		}
-		return store.Triple{E: e, A: a, V: v, CreatedAt: t}, nil
+		out = append(out, store.Triple{E: e, A: a, V: v, CreatedAt: t})
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("%w: triples: %v", ErrMalformed, err)
+		return malformed("triples: " + err.Error())
 	}
 	*ts = out
 	return nil
@@ -54,55 +60,87 @@ type Keys []store.TripleKey
 
 // MarshalJSON implements json.Marshaler.
 func (ks Keys) MarshalJSON() ([]byte, error) {
-	if ks == nil {
-		return []byte("[]"), nil
-	}
-	b := make([]byte, 0, 2+len(ks)*90)
+	return appendKeys(make([]byte, 0, 2+len(ks)*90), ks, false), nil
+}
+
+// appendKeys appends ks as MarshalJSON writes them, nil as []; escape as
+// for appendTriples.
+func appendKeys(b []byte, ks Keys, escape bool) []byte {
 	b = append(b, '[')
-	for i, k := range ks {
+	for i := range ks {
+		k := &ks[i]
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendTriple(b, k.E, k.A, k.V)
+		b = appendTriple(b, k.E, k.A, k.V, escape)
 	}
-	return append(b, ']'), nil
+	return append(b, ']')
 }
 
 // UnmarshalJSON implements json.Unmarshaler. It keeps nothing of b.
 func (ks *Keys) UnmarshalJSON(b []byte) error {
-	out, err := decodeTuples(b, 3, func(i int, r [][]byte) (store.TripleKey, error) {
+	out := make([]store.TripleKey, 0, 8)
+	err := decodeTuples(b, 3, func(i int, r [][]byte) error {
 		e, a, v, err := decodeKey(r)
 		if err != nil {
-			return store.TripleKey{}, fmt.Errorf("key %d: %v", i, err)
+			return errors.New("key " + strconv.Itoa(i) + ": " + err.Error())
 		}
-		return store.TripleKey{E: e, A: a, V: v}, nil
+		out = append(out, store.TripleKey{E: e, A: a, V: v})
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("%w: keys: %v", ErrMalformed, err)
+		return malformed("keys: " + err.Error())
 	}
 	*ks = out
 	return nil
 }
 
-func appendTriple(b []byte, e, a store.EntityID, v store.Value) []byte {
-	b = append(b, `["`...)
-	b = append(b, e.String()...)
-	b = append(b, `","`...)
-	b = append(b, a.String()...)
-	b = append(b, `",`...)
+// appendTriple appends [e, a, v]. With escape, v is what encoding/json
+// made of its canonical text when it compacted a MarshalJSON's output:
+// objects and arrays keep <, > and & as they are, encoding/json escaped
+// them (scalar strings come escaped already).
+func appendTriple(b []byte, e, a store.EntityID, v store.Value, escape bool) []byte {
+	b = append(b, '[')
+	b = appendID(b, e)
+	b = append(b, ',')
+	b = appendID(b, a)
+	b = append(b, ',')
+	n := len(b)
 	b = v.AppendJSON(b)
+	if escape {
+		b = compactTail(b, n)
+	}
 	return append(b, ']')
 }
 
 func decodeKey(r [][]byte) (e, a store.EntityID, v store.Value, err error) {
 	if e, err = parseID(r[0]); err != nil {
-		return e, a, v, fmt.Errorf("entity: %v", err)
+		return e, a, v, errors.New("entity: " + err.Error())
 	}
 	if a, err = parseID(r[1]); err != nil {
-		return e, a, v, fmt.Errorf("attribute: %v", err)
+		return e, a, v, errors.New("attribute: " + err.Error())
 	}
 	if v, err = store.ParseValue(r[2]); err != nil {
-		return e, a, v, fmt.Errorf("value: %v", err)
+		return e, a, v, errors.New("value: " + err.Error())
 	}
 	return e, a, v, nil
+}
+
+// appendID appends id's canonical string, quoted, without the allocation
+// of id.String().
+func appendID(b []byte, id store.EntityID) []byte {
+	const hex = "0123456789abcdef"
+	var s [38]byte
+	s[0] = '"'
+	j := 1
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			s[j] = '-'
+			j++
+		}
+		s[j], s[j+1] = hex[c>>4], hex[c&0xf]
+		j += 2
+	}
+	s[37] = '"'
+	return append(b, s[:]...)
 }

@@ -114,38 +114,5 @@ func TestStepErrorIndex(t *testing.T) {
 	assert.Equal(t, 1, se.Index)
 }
 
-func FuzzParse(f *testing.F) {
-	seeds := []string{
-		`{"op":"init","client-event-id":"1","token":"abc"}`,
-		`{"op":"add-query","client-event-id":"2","query-id":"q","q":{"todos":{"$":{"where":{"done":false}}}}}`,
-		`{"op":"remove-query","query-id":"q"}`,
-		`{"op":"transact","mutation-id":"m","tx-steps":[["add-triple","11111111-1111-4111-8111-111111111111","aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa",{"x":[1,"y"]},{"mode":"create"}]]}`,
-		`{"op":"refresh-ok","processed-tx-id":3,"computations":[{"query-id":"q","added":[["11111111-1111-4111-8111-111111111111","aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa",null,0]],"removed":[["11111111-1111-4111-8111-111111111111","aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa",true]]}]}`,
-		`{"op":"error","status":400,"type":"invalid","message":"x","original-event":{"op":"?"}}`,
-		`{"op":"init-ok","session-id":"s","attrs":[{"id":"aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa","namespace":"t","label":"x","value-type":"string","cardinality":"one","unique":false,"indexed":true}]}`,
-	}
-	for _, s := range seeds {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := wire.Parse(data)
-		if err != nil {
-			if !errors.Is(err, wire.ErrMalformed) && !errors.Is(err, wire.ErrUnknownOp) {
-				t.Fatalf("Parse(%q) error %v wraps neither ErrMalformed nor ErrUnknownOp", data, err)
-			}
-			return
-		}
-		b, err := wire.Encode(nil, m)
-		if err != nil {
-			t.Fatalf("Encode(Parse(%q)): %v", data, err)
-		}
-		m2, err := wire.Parse(b)
-		if err != nil {
-			t.Fatalf("Parse(Encode(Parse(%q)))=%q: %v", data, b, err)
-		}
-		b2, err := wire.Encode(nil, m2)
-		if err != nil || string(b) != string(b2) {
-			t.Fatalf("round trip not stable:\n%s\n%s", b, b2)
-		}
-	})
-}
+// FuzzParse (codec_internal_test.go) compares Parse with the encoding/json
+// codec it replaced and checks that Encode round-trips what it accepts.

@@ -1,0 +1,302 @@
+package wire
+
+import (
+	"strconv"
+
+	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
+	"github.com/triplesync/triplesync/store"
+)
+
+// Each message's append writes its fields after the op, as encoding/json
+// wrote the tagged structs these types were: fields in declaration order,
+// each as ,"name":value; omitempty fields (below: only when non-empty) left
+// out when empty; nil slices as null, except Triples and Keys, whose
+// MarshalJSON writes []; and the text of a json.Marshaler (Triples, Keys,
+// store.Step, the raw q and original-event) compacted with <, >, &, U+2028
+// and U+2029 escaped, as encoding/json does with it.
+
+//go:noinline
+func appendField(dst []byte, name string) []byte {
+	dst = append(dst, ',', '"')
+	dst = append(dst, name...)
+	return append(dst, '"', ':')
+}
+
+func appendStringField(dst []byte, name, v string) []byte {
+	return jsonlite.AppendString(appendField(dst, name), v)
+}
+
+func appendIntField(dst []byte, name string, v int64) []byte {
+	return strconv.AppendInt(appendField(dst, name), v, 10)
+}
+
+//go:noinline
+func appendBoolField(dst []byte, name string, v bool) []byte {
+	dst = appendField(dst, name)
+	if v {
+		return append(dst, "true"...)
+	}
+	return append(dst, "false"...)
+}
+
+func (m *Init) append(dst []byte) ([]byte, error) {
+	if m.ClientEventID != "" {
+		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
+	}
+	if m.Token != "" {
+		dst = appendStringField(dst, "token", m.Token)
+	}
+	return dst, nil
+}
+
+func (m *AddQuery) append(dst []byte) ([]byte, error) {
+	if m.ClientEventID != "" {
+		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
+	}
+	if m.QueryID != "" {
+		dst = appendStringField(dst, "query-id", m.QueryID)
+	}
+	return appendRaw(appendField(dst, "q"), m.Q)
+}
+
+func (m *RemoveQuery) append(dst []byte) ([]byte, error) {
+	if m.ClientEventID != "" {
+		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
+	}
+	return appendStringField(dst, "query-id", m.QueryID), nil
+}
+
+func (m *Transact) append(dst []byte) ([]byte, error) {
+	if m.ClientEventID != "" {
+		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
+	}
+	dst = appendStringField(dst, "mutation-id", m.MutationID)
+	dst = appendField(dst, "tx-steps")
+	if m.Steps == nil {
+		return append(dst, "null"...), nil
+	}
+	dst = append(dst, '[')
+	for i, s := range m.Steps {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		n := len(dst)
+		out, err := s.Encode(dst)
+		if err != nil {
+			return dst, errs.With("json: error calling MarshalJSON for type store.Step: "+err.Error(), err)
+		}
+		dst = compactTail(out, n)
+	}
+	return append(dst, ']'), nil
+}
+
+func (m *InitOK) append(dst []byte) ([]byte, error) {
+	if m.ClientEventID != "" {
+		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
+	}
+	dst = appendStringField(dst, "session-id", m.SessionID)
+	dst = appendAttrs(appendField(dst, "attrs"), m.Attrs)
+	if m.AuthID != "" {
+		dst = appendStringField(dst, "auth-id", m.AuthID)
+	}
+	return dst, nil
+}
+
+func (m *AddQueryOK) append(dst []byte) ([]byte, error) {
+	if m.ClientEventID != "" {
+		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
+	}
+	dst = appendStringField(dst, "query-id", m.QueryID)
+	dst, err := appendRaw(appendField(dst, "q"), m.Q)
+	if err != nil {
+		return dst, err
+	}
+	dst = appendTriples(appendField(dst, "result"), m.Result, true)
+	return appendIntField(dst, "processed-tx-id", int64(m.ProcessedTxID)), nil
+}
+
+func (m *RemoveQueryOK) append(dst []byte) ([]byte, error) {
+	if m.ClientEventID != "" {
+		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
+	}
+	return appendStringField(dst, "query-id", m.QueryID), nil
+}
+
+func (m *TransactOK) append(dst []byte) ([]byte, error) {
+	if m.ClientEventID != "" {
+		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
+	}
+	dst = appendStringField(dst, "mutation-id", m.MutationID)
+	return appendIntField(dst, "tx-id", int64(m.TxID)), nil
+}
+
+func (m *RefreshOK) append(dst []byte) ([]byte, error) {
+	dst = appendIntField(dst, "processed-tx-id", int64(m.ProcessedTxID))
+	dst = appendField(dst, "computations")
+	if m.Computations == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i := range m.Computations {
+			c := &m.Computations[i]
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"query-id":`...)
+			dst = jsonlite.AppendString(dst, c.QueryID)
+			if c.Full {
+				dst = append(dst, `,"full":true`...)
+			}
+			dst = appendTriples(appendField(dst, "added"), c.Added, true)
+			if len(c.Removed) > 0 {
+				dst = appendKeys(appendField(dst, "removed"), c.Removed, true)
+			}
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if len(m.Attrs) > 0 {
+		dst = appendAttrs(appendField(dst, "attrs"), m.Attrs)
+	}
+	return dst, nil
+}
+
+func (m *Error) append(dst []byte) ([]byte, error) {
+	if m.ClientEventID != "" {
+		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
+	}
+	dst = appendIntField(dst, "status", int64(m.Status))
+	dst = appendStringField(dst, "type", m.Type)
+	dst = appendStringField(dst, "message", m.Message)
+	if m.QueryID != "" {
+		dst = appendStringField(dst, "query-id", m.QueryID)
+	}
+	if m.MutationID != "" {
+		dst = appendStringField(dst, "mutation-id", m.MutationID)
+	}
+	if len(m.OriginalEvent) > 0 {
+		return appendRaw(appendField(dst, "original-event"), m.OriginalEvent)
+	}
+	return dst, nil
+}
+
+// appendAttrs writes attributes as encoding/json wrote store.Attr.
+func appendAttrs(dst []byte, attrs []store.Attr) []byte {
+	if attrs == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i := range attrs {
+		a := &attrs[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"id":`...)
+		dst = appendID(dst, a.ID)
+		dst = append(dst, `,"namespace":`...)
+		dst = jsonlite.AppendString(dst, a.Namespace)
+		dst = append(dst, `,"label":`...)
+		dst = jsonlite.AppendString(dst, a.Label)
+		dst = append(dst, `,"value-type":`...)
+		dst = jsonlite.AppendString(dst, a.Type.String())
+		dst = append(dst, `,"cardinality":`...)
+		dst = jsonlite.AppendString(dst, a.Cardinality.String())
+		dst = appendBoolField(dst, "unique", a.Unique)
+		dst = appendBoolField(dst, "indexed", a.Indexed)
+		if a.RefNamespace != "" {
+			dst = appendStringField(dst, "ref-namespace", a.RefNamespace)
+		}
+		if a.ReverseLabel != "" {
+			dst = appendStringField(dst, "reverse-label", a.ReverseLabel)
+		}
+		if a.OnDeleteCascade {
+			dst = append(dst, `,"on-delete-cascade":true`...)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
+}
+
+// appendRaw writes a json.RawMessage as encoding/json did: nil as null,
+// anything else checked and compacted.
+func appendRaw(dst, raw []byte) ([]byte, error) {
+	if raw == nil {
+		return append(dst, "null"...), nil
+	}
+	if err := syntaxErr(raw); err != nil {
+		return dst, errs.With("json: error calling MarshalJSON for type json.RawMessage: "+err.Error(), err)
+	}
+	return appendCompact(dst, raw, false), nil
+}
+
+// compactTail compacts dst[n:], the text of a json.Marshaler, as
+// encoding/json does (see appendCompact). Most texts need nothing: it
+// copies only from the first byte to change.
+func compactTail(dst []byte, n int) []byte {
+	i, inString := firstChange(dst[n:])
+	if i < 0 {
+		return dst
+	}
+	tail := append([]byte(nil), dst[n+i:]...)
+	return appendCompact(dst[:n+i], tail, inString)
+}
+
+// firstChange returns the offset of the first byte of valid JSON text b
+// that appendCompact would change, or -1, and whether it is in a string.
+func firstChange(b []byte) (int, bool) {
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '"':
+			inString = !inString
+		case '\\':
+			i++ // only inside strings
+		case ' ', '\t', '\n', '\r':
+			if !inString {
+				return i, false
+			}
+		case '<', '>', '&':
+			return i, true
+		case 0xe2:
+			if i+2 < len(b) && b[i+1] == 0x80 && b[i+2]&^1 == 0xa8 {
+				return i, true
+			}
+		}
+	}
+	return -1, false
+}
+
+// appendCompact appends valid JSON text src without the whitespace between
+// tokens and with <, >, &, U+2028 and U+2029 escaped, as encoding/json's
+// compacting of a Marshaler's output. inString says src starts inside a
+// string.
+func appendCompact(dst, src []byte, inString bool) []byte {
+	const hex = "0123456789abcdef"
+	start := 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"':
+			inString = !inString
+		case '\\':
+			i++
+		case ' ', '\t', '\n', '\r':
+			if !inString {
+				dst = append(dst, src[start:i]...)
+				start = i + 1
+			}
+		case '<', '>', '&':
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			start = i + 1
+		case 0xe2:
+			if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xa8 {
+				dst = append(dst, src[start:i]...)
+				dst = append(dst, '\\', 'u', '2', '0', '2', hex[src[i+2]&0xf])
+				i += 2
+				start = i + 1
+			}
+		}
+	}
+	return append(dst, src[start:]...)
+}
