@@ -99,3 +99,19 @@ func FuzzParseEntityID(f *testing.F) {
 		require.Equal(t, id, back)
 	})
 }
+
+// TestAttrIDForPinned pins ids AttrIDFor gave before it moved from
+// crypto/sha256 to internal/sha2: attributes defined by name are stored on
+// servers and clients, so these ids must never change.
+func TestAttrIDForPinned(t *testing.T) {
+	for _, c := range []struct{ ns, label, id string }{
+		{"users", "email", "b9f73a79-4fbc-80c3-98a7-b3159652d9e2"},
+		{"todos", "title", "e3aa0a31-da92-85aa-8282-ff126b396fbc"},
+		{"", "", "ce008e2b-9644-8d34-a440-c6d8d0b33ed1"},
+		{"a", "bc", "49163213-fdc5-8877-8eaf-d91da0b3a782"},
+		{"ab", "c", "c7d1f5e4-bcf1-8e6c-b1a8-4d284c278331"},
+		{"pets", "id", "bf0ed54f-de56-8b56-ab62-b7343410c7ef"},
+	} {
+		assert.Equal(t, c.id, store.AttrIDFor(c.ns, c.label).String(), "%s.%s", c.ns, c.label)
+	}
+}
