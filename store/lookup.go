@@ -1,30 +1,41 @@
 package store
 
 import (
-	"crypto/sha1"
-	"crypto/sha256"
 	"fmt"
+
+	"github.com/triplesync/triplesync/internal/sha2"
 )
 
-// lookupNamespace seeds [LookupEntityID]'s hash, like a UUID v5 namespace.
+// lookupNamespace seeds [LookupEntityID]'s hash, like a UUID namespace.
 var lookupNamespace = MustParseEntityID("1c823f7b-73a9-49b1-9ede-e0a0b069c98e")
 
 // LookupEntityID returns the id an entity gets when a lookup (the entity
-// whose unique attribute a holds v) creates it: a name-based UUID (version 5
-// layout, SHA-1) of a and v's canonical JSON.
+// whose unique attribute a holds v) creates it: a name-based UUID of a and
+// v's canonical JSON ([Value.AppendJSON]).
+//
+// The id is the first 16 bytes of SHA-256(lookupNamespace ‖ a ‖ JSON(v)),
+// where lookupNamespace is the 16 bytes of the UUID
+// 1c823f7b-73a9-49b1-9ede-e0a0b069c98e and a its 16 bytes, with the
+// version nibble set to 8 (RFC 9562's custom, name-based layout; version 5
+// means SHA-1, which this is not) and the RFC 4122 variant bits (10) in
+// byte 8: the layout [AttrIDFor] uses. It was SHA-1 in UUID version 5
+// layout until the client dropped crypto/sha1 (one hash in the wasm, not
+// two); an entity created under the old derivation keeps its id, since a
+// lookup finds the entity holding the value before it would create one.
 //
 // InstantDB gives such an entity a random id on the server. Deriving it
 // instead lets a client apply its own write optimistically and arrive at
 // the same id the server will, with no round trip: both sides resolve the
 // lookup, find nothing, and hash the same (attribute, value).
 func LookupEntityID(a AttrID, v Value) EntityID {
-	h := sha1.New()
-	h.Write(lookupNamespace[:])
-	h.Write(a[:])
-	h.Write(v.AppendJSON(nil))
+	var arr [128]byte
+	buf := append(arr[:0], lookupNamespace[:]...)
+	buf = append(buf, a[:]...)
+	buf = v.AppendJSON(buf)
+	sum := sha2.Sum256(buf)
 	var id EntityID
-	copy(id[:], h.Sum(nil))
-	id[6] = (id[6] & 0x0f) | 0x50
+	copy(id[:], sum[:])
+	id[6] = (id[6] & 0x0f) | 0x80
 	id[8] = (id[8] & 0x3f) | 0x80
 	return id
 }
@@ -39,8 +50,12 @@ var attrIDSpace = []byte("triplesync attribute\x00")
 // add-attrs, and the server applies the second as a no-op instead of
 // refusing a duplicate namespace and label; a definition that differs (a
 // link against a value) still conflicts, and the error names it.
+//
+// The id is the first 16 bytes of SHA-256("triplesync attribute\x00" ‖ ns ‖
+// "\x00" ‖ label) with version nibble 8 and variant bits 10. These ids are
+// stored on every server and client: the derivation must never change.
 func AttrIDFor(ns, label string) AttrID {
-	h := sha256.New()
+	h := sha2.New()
 	h.Write(attrIDSpace)
 	h.Write([]byte(ns))
 	h.Write([]byte{0})
