@@ -3,8 +3,9 @@ package store
 import (
 	"cmp"
 	"encoding/binary"
-	"fmt"
 	"slices"
+
+	"github.com/triplesync/triplesync/internal/errs"
 )
 
 // Load builds a snapshot of triples in one pass: the bulk path for a query
@@ -32,17 +33,17 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 		if a == nil || a.ID != t.A {
 			var ok bool
 			if a, ok = attrs.ByID(t.A); !ok {
-				return nil, fmt.Errorf("load %s: %w: %s", t, ErrUnknownAttr, t.A)
+				return nil, errs.With("load "+t.String()+": "+ErrUnknownAttr.Error()+": "+t.A.String(), ErrUnknownAttr)
 			}
 			last = a
 		}
 		v, err := a.Check(t.V)
 		if err != nil {
-			return nil, fmt.Errorf("load %s: %w", t, err)
+			return nil, errs.Wrap("load "+t.String(), err)
 		}
 		if a.Label == IDLabel {
 			if id, _ := v.AsEntityID(); id != t.E {
-				return nil, fmt.Errorf("load %s: %w: %s.id must hold the entity's own id", t, ErrWrongType, a.Namespace)
+				return nil, errs.With("load "+t.String()+": "+ErrWrongType.Error()+": "+a.Namespace+".id must hold the entity's own id", ErrWrongType)
 			}
 		}
 		if v != t.V {
@@ -91,8 +92,8 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 		p, t := &ts[i-1], &ts[i]
 		if p.E == t.E && p.A == t.A {
 			if a, _ := attrs.ByID(t.A); a.Cardinality == CardinalityOne {
-				return nil, fmt.Errorf("load %s: %w: %s.%s has values %s and %s",
-					t.E, ErrCardinality, a.Namespace, a.Label, p.V, t.V)
+				return nil, errs.With("load "+t.E.String()+": "+ErrCardinality.Error()+": "+
+					a.Namespace+"."+a.Label+" has values "+p.V.String()+" and "+t.V.String(), ErrCardinality)
 			}
 		}
 	}
@@ -151,8 +152,8 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 		})
 		for i, t := range part {
 			if a.Unique && i > 0 && part[i-1].V == t.V {
-				return nil, fmt.Errorf("load %s: %w: %s.%s = %s is held by %s and %s",
-					t, ErrUniqueViolation, a.Namespace, a.Label, t.V, part[i-1].E, t.E)
+				return nil, errs.With("load "+t.String()+": "+ErrUniqueViolation.Error()+": "+
+					a.Namespace+"."+a.Label+" = "+t.V.String()+" is held by "+part[i-1].E.String()+" and "+t.E.String(), ErrUniqueViolation)
 			}
 		}
 		ave = append(ave, part...)

@@ -1,8 +1,7 @@
 package store
 
 import (
-	"fmt"
-
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/internal/sha2"
 )
 
@@ -72,13 +71,13 @@ func AttrIDFor(ns, label string) AttrID {
 func (b *batch) lookupAttr(l *LookupRef, ns string) (*Attr, Value, error) {
 	la, ok := b.attrs.ByID(l.A)
 	if !ok {
-		return nil, Value{}, fmt.Errorf("%w: lookup attribute %s", ErrUnknownAttr, l.A)
+		return nil, Value{}, wrapErr(ErrUnknownAttr, "lookup attribute "+l.A.String())
 	}
 	if !la.Unique {
-		return nil, Value{}, fmt.Errorf("%w: %s.%s is not unique", ErrInvalidLookup, la.Namespace, la.Label)
+		return nil, Value{}, wrapErr(ErrInvalidLookup, la.Namespace+"."+la.Label+" is not unique")
 	}
 	if la.Namespace != ns {
-		return nil, Value{}, fmt.Errorf("%w: %s.%s cannot address an entity of %s", ErrInvalidLookup, la.Namespace, la.Label, ns)
+		return nil, Value{}, wrapErr(ErrInvalidLookup, la.Namespace+"."+la.Label+" cannot address an entity of "+ns)
 	}
 	v, err := la.Check(l.V)
 	if err != nil {
@@ -107,14 +106,14 @@ func (b *batch) resolve(l *LookupRef, ns string, create bool) (e EntityID, ok bo
 		// A lookup by id addresses the entity with that id.
 		id, isID := v.AsEntityID()
 		if !isID {
-			return EntityID{}, false, fmt.Errorf("%w: want a uuid, got %s", ErrWrongType, v)
+			return EntityID{}, false, wrapErr(ErrWrongType, "want a uuid, got "+v.String())
 		}
 		e = id
 	} else {
 		e = LookupEntityID(la.ID, v)
 	}
 	if err := b.set(e, la, v, false, nsUnknown); err != nil {
-		return EntityID{}, false, fmt.Errorf("create %s by lookup: %w", e, err)
+		return EntityID{}, false, errs.Wrap("create "+e.String()+" by lookup", err)
 	}
 	return e, true, nil
 }
@@ -125,11 +124,11 @@ func (b *batch) resolve(l *LookupRef, ns string, create bool) (e EntityID, ok bo
 func (b *batch) stepEntity(st *Step, ns string, create bool) (EntityID, bool, error) {
 	switch {
 	case st.Lookup != nil && !st.E.IsZero():
-		return EntityID{}, false, fmt.Errorf("%w: both an entity id and a lookup", ErrMalformedStep)
+		return EntityID{}, false, wrapErr(ErrMalformedStep, "both an entity id and a lookup")
 	case st.Lookup != nil:
 		return b.resolve(st.Lookup, ns, create)
 	case st.E.IsZero():
-		return EntityID{}, false, fmt.Errorf("%w: missing entity", ErrMalformedStep)
+		return EntityID{}, false, wrapErr(ErrMalformedStep, "missing entity")
 	}
 	return st.E, true, nil
 }
@@ -143,14 +142,14 @@ func (b *batch) stepValue(st *Step, attr *Attr, create bool) (Value, bool, error
 		return st.V, true, nil
 	}
 	if !st.V.IsNull() {
-		return Value{}, false, fmt.Errorf("%w: both a value and a value lookup", ErrMalformedStep)
+		return Value{}, false, wrapErr(ErrMalformedStep, "both a value and a value lookup")
 	}
 	ns := attr.RefNamespace
 	switch {
 	case attr.Label == IDLabel:
 		ns = attr.Namespace
 	case !attr.IsRef():
-		return Value{}, false, fmt.Errorf("%w: value lookup on %s.%s, which is not a link", ErrInvalidLookup, attr.Namespace, attr.Label)
+		return Value{}, false, wrapErr(ErrInvalidLookup, "value lookup on "+attr.Namespace+"."+attr.Label+", which is not a link")
 	}
 	e, ok, err := b.resolve(st.ValueLookup, ns, create)
 	if !ok || err != nil {

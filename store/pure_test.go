@@ -21,9 +21,9 @@ func TestPureImports(t *testing.T) {
 	require.NoError(t, err)
 	allowed := map[string]bool{
 		"bytes": true, "cmp": true, "encoding/binary": true, "encoding/hex": true,
-		"encoding/json": true, "errors": true, "fmt": true, "io": true, "math": true, "slices": true,
+		"encoding/json": true, "errors": true, "io": true, "math": true, "slices": true,
 		"strconv": true, "strings": true, "unicode/utf8": true, "sync": true, "time": true, "github.com/tidwall/btree": true,
-		"github.com/triplesync/triplesync/internal/sha2": true,
+		"github.com/triplesync/triplesync/internal/errs": true, "github.com/triplesync/triplesync/internal/sha2": true,
 	}
 	for _, imp := range pkg.Imports {
 		assert.True(t, allowed[imp], "store imports %q, which a pure package may not", imp)

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -29,7 +28,7 @@ func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
 	}
-	return fmt.Sprintf("Kind(%d)", k)
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Value is one JSON value held by a triple. It is immutable and comparable
@@ -74,7 +73,7 @@ func Number(f float64) Value {
 // NumberOK is Number that reports NaN and infinities as ErrInvalidValue.
 func NumberOK(f float64) (Value, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return Value{}, fmt.Errorf("%w: number %v", ErrInvalidValue, f)
+		return Value{}, wrapErr(ErrInvalidValue, "number "+strconv.FormatFloat(f, 'g', -1, 64))
 	}
 	if f == 0 {
 		f = 0 // fold -0 into 0 so == agrees with the order
@@ -157,13 +156,13 @@ func parseValueDecoded(data []byte) (Value, error) {
 	dec.UseNumber()
 	var x any
 	if err := dec.Decode(&x); err != nil {
-		return Value{}, fmt.Errorf("%w: %v", ErrInvalidValue, err)
+		return Value{}, wrapErr(ErrInvalidValue, err.Error())
 	}
 	// Only JSON whitespace may follow. (dec.More and dec.Token let a stray
 	// closing bracket through: "1 ]" decoded as 1.)
 	for _, c := range data[dec.InputOffset():] {
 		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return Value{}, fmt.Errorf("%w: trailing data after JSON value", ErrInvalidValue)
+			return Value{}, wrapErr(ErrInvalidValue, "trailing data after JSON value")
 		}
 	}
 	return FromAny(x)
@@ -189,7 +188,7 @@ func FromAny(x any) (Value, error) {
 	}
 	b, err := json.Marshal(x)
 	if err != nil {
-		return Value{}, fmt.Errorf("%w: %T: %v", ErrInvalidValue, x, err)
+		return Value{}, wrapErr(ErrInvalidValue, typeName(x)+": "+err.Error())
 	}
 	return ParseValue(b)
 }
@@ -207,7 +206,7 @@ func fromScalar(x any) (v Value, ok bool, err error) {
 	case json.Number:
 		f, perr := strconv.ParseFloat(string(t), 64)
 		if perr != nil {
-			return Value{}, true, fmt.Errorf("%w: number %s", ErrInvalidValue, t)
+			return Value{}, true, wrapErr(ErrInvalidValue, "number "+string(t))
 		}
 		v, err = NumberOK(f)
 		return v, true, err
@@ -261,7 +260,7 @@ func canonicalJSON(x any) ([]byte, error) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(norm); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidValue, err)
+		return nil, wrapErr(ErrInvalidValue, err.Error())
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
@@ -272,7 +271,7 @@ func canonicalJSON(x any) ([]byte, error) {
 func normalise(x any) (any, error) {
 	if f, ok := toFloat(x); ok {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("%w: number %v", ErrInvalidValue, f)
+			return nil, wrapErr(ErrInvalidValue, "number "+strconv.FormatFloat(f, 'g', -1, 64))
 		}
 		if f == 0 {
 			f = 0
@@ -303,7 +302,7 @@ func normalise(x any) (any, error) {
 	case json.Number:
 		f, err := strconv.ParseFloat(string(t), 64)
 		if err != nil || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("%w: number %s", ErrInvalidValue, t)
+			return nil, wrapErr(ErrInvalidValue, "number "+string(t))
 		}
 		if f == 0 {
 			f = 0
@@ -318,13 +317,13 @@ func normalise(x any) (any, error) {
 	// order or a custom marshaler cannot leak into the canonical form.
 	b, err := json.Marshal(x)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %T: %v", ErrInvalidValue, x, err)
+		return nil, wrapErr(ErrInvalidValue, typeName(x)+": "+err.Error())
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var y any
 	if err := dec.Decode(&y); err != nil {
-		return nil, fmt.Errorf("%w: %T: %v", ErrInvalidValue, x, err)
+		return nil, wrapErr(ErrInvalidValue, typeName(x)+": "+err.Error())
 	}
 	return normalise(y)
 }
