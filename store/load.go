@@ -49,11 +49,7 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 		if v != t.V {
 			changed[int32(i)] = v
 		}
-		keys[i] = loadKey{
-			e0: binary.BigEndian.Uint64(t.E[:8]), e1: binary.BigEndian.Uint64(t.E[8:]),
-			a0: binary.BigEndian.Uint64(t.A[:8]), a1: binary.BigEndian.Uint64(t.A[8:]),
-			i: int32(i),
-		}
+		keys[i] = idKey(t.E, t.A, int32(i))
 	}
 	value := func(i int32) Value {
 		if v, ok := changed[i]; ok {
@@ -126,15 +122,15 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 	}
 	fill(s.ix.aev, len(aev), func(i int) *Triple { return &ts[aev[i]] })
 
-	var refs []refKey
-	var ave []*Triple // the AVE index's triples, in its order
+	var refs []loadKey // (target, attribute) and position: VAE's order, ties broken by entity
+	var ave []*Triple  // the AVE index's triples, in its order
 	for _, id := range ids {
 		a, _ := attrs.ByID(id)
 		flags := a.Flags()
 		if flags&FlagVAE != 0 {
 			for _, i := range byAttr[id] {
 				target, _ := ts[i].V.AsEntityID() // Check let only UUIDs through
-				refs = append(refs, refKey{target: target, a: id, e: ts[i].E, i: i})
+				refs = append(refs, idKey(target, id, i))
 			}
 		}
 		if flags&FlagAVE == 0 {
@@ -160,31 +156,45 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 	}
 	fill(s.ix.ave, len(ave), func(i int) *Triple { return ave[i] })
 	// VAE by parsed target ids: comparing 16-byte ids beats comparing their
-	// 36-character strings, and the order is the same.
-	slices.SortFunc(refs, func(x, y refKey) int {
-		if c := cmpID(&x.target, &y.target); c != 0 {
+	// 36-character strings, and the order is the same. Positions break ties
+	// of (target, attribute): ts is in EAV order, so within one attribute a
+	// smaller position is a smaller entity (and one entity links to one
+	// target once). The keys are loadKeys, so this sort shares the EAV
+	// sort's code: one generic instantiation, not two, in the wasm client.
+	slices.SortFunc(refs, func(x, y loadKey) int {
+		if c := cmp.Compare(x.e0, y.e0); c != 0 {
 			return c
 		}
-		if c := cmpID(&x.a, &y.a); c != 0 {
+		if c := cmp.Compare(x.e1, y.e1); c != 0 {
 			return c
 		}
-		return cmpID(&x.e, &y.e)
+		if c := cmp.Compare(x.a0, y.a0); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.a1, y.a1); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.i, y.i)
 	})
 	fill(s.ix.vae, len(refs), func(i int) *Triple { return &ts[refs[i].i] })
 	return s, nil
 }
 
-// loadKey is a triple's EAV sort key (entity and attribute as big-endian
-// words) and its position in Load's input.
+// loadKey is a sort key of two ids as big-endian words and a position:
+// a triple's EAV key (entity, attribute) and its position in Load's input,
+// or a ref triple's VAE key (target, attribute) and its position in Load's
+// slice.
 type loadKey struct {
 	e0, e1, a0, a1 uint64
 	i              int32
 }
 
-// refKey is a ref triple's VAE sort key and its position in Load's slice.
-type refKey struct {
-	target, a, e EntityID
-	i            int32
+func idKey(e, a EntityID, i int32) loadKey {
+	return loadKey{
+		e0: binary.BigEndian.Uint64(e[:8]), e1: binary.BigEndian.Uint64(e[8:]),
+		a0: binary.BigEndian.Uint64(a[:8]), a1: binary.BigEndian.Uint64(a[8:]),
+		i: i,
+	}
 }
 
 // dedupe collapses runs of equal keys in sorted ts, keeping the smallest
