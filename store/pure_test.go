@@ -23,7 +23,8 @@ func TestPureImports(t *testing.T) {
 		"bytes": true, "cmp": true, "encoding/binary": true, "encoding/hex": true,
 		"encoding/json": true, "errors": true, "io": true, "math": true, "slices": true,
 		"strconv": true, "strings": true, "unicode/utf8": true, "sync": true, "time": true, "github.com/tidwall/btree": true,
-		"github.com/triplesync/triplesync/internal/errs": true, "github.com/triplesync/triplesync/internal/sha2": true,
+		"github.com/triplesync/triplesync/internal/errs": true, "github.com/triplesync/triplesync/internal/jsonlite": true,
+		"github.com/triplesync/triplesync/internal/sha2": true,
 	}
 	for _, imp := range pkg.Imports {
 		assert.True(t, allowed[imp], "store imports %q, which a pure package may not", imp)
