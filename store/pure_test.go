@@ -21,8 +21,8 @@ func TestPureImports(t *testing.T) {
 	require.NoError(t, err)
 	allowed := map[string]bool{
 		"bytes": true, "cmp": true, "encoding/binary": true, "encoding/hex": true,
-		"encoding/json": true, "errors": true, "io": true, "math": true, "slices": true,
-		"strconv": true, "strings": true, "unicode/utf8": true, "sync": true, "time": true, "github.com/tidwall/btree": true,
+		"errors": true, "io": true, "math": true, "slices": true,
+		"strconv": true, "strings": true, "unicode": true, "unicode/utf8": true, "sync": true, "time": true, "github.com/tidwall/btree": true,
 		"github.com/triplesync/triplesync/internal/errs": true, "github.com/triplesync/triplesync/internal/jsonlite": true,
 		"github.com/triplesync/triplesync/internal/sha2": true,
 	}

@@ -2,10 +2,7 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
-
-	"github.com/triplesync/triplesync/internal/errs"
 )
 
 // StepOp names a tx-step.
@@ -144,9 +141,8 @@ func (s Step) Encode(dst []byte) ([]byte, error) {
 		}
 		opts.ValueLookup = s.ValueLookup != nil
 		if opts != (stepOptions{}) {
-			b, _ := json.Marshal(opts) // a struct of a string and a bool always encodes
 			dst = append(dst, ',')
-			dst = append(dst, b...)
+			dst = appendOptions(dst, opts)
 		}
 	case OpDeleteEntity:
 		dst = append(dst, ',')
@@ -154,12 +150,8 @@ func (s Step) Encode(dst []byte) ([]byte, error) {
 		dst = append(dst, ',')
 		dst = appendJSONString(dst, s.Namespace)
 	case OpAddAttr, OpUpdateAttr:
-		b, err := json.Marshal(s.Attr)
-		if err != nil {
-			return nil, errs.Wrap("encode attr", err)
-		}
 		dst = append(dst, ',')
-		dst = append(dst, b...)
+		dst = appendAttr(dst, &s.Attr)
 	case OpDeleteAttr:
 		dst = append(dst, ',', '"')
 		dst = append(dst, s.A.String()...)
@@ -195,20 +187,19 @@ func (s Step) MarshalJSON() ([]byte, error) { return s.Encode(nil) }
 // UnmarshalJSON decodes a wire array, checking its shape (not whether the
 // entity or attribute exists: applying does that). It keeps nothing of b.
 func (s *Step) UnmarshalJSON(b []byte) error {
-	var arr []json.RawMessage
-	if err := json.Unmarshal(b, &arr); err != nil {
+	arr, err := rawArray(b)
+	if err != nil {
 		return wrapErr(ErrMalformedStep, "want a JSON array: "+err.Error())
 	}
 	if len(arr) == 0 {
 		return wrapErr(ErrMalformedStep, "empty step")
 	}
 	var op StepOp
-	if err := json.Unmarshal(arr[0], &op); err != nil {
+	if err := unmarshalString(arr[0], (*string)(&op)); err != nil {
 		return wrapErr(ErrMalformedStep, "op must be a string")
 	}
 	d := stepDecoder{op: op, arr: arr}
 	out := Step{Op: op}
-	var err error
 	switch op {
 	case OpAddTriple, OpDeepMergeTriple, OpRetractTriple:
 		err = d.triple(&out)
@@ -219,16 +210,14 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 		if out.E, out.Lookup, err = d.entity(1); err != nil {
 			return err
 		}
-		if err := json.Unmarshal(arr[2], &out.Namespace); err != nil || !validName(out.Namespace) {
+		if err := unmarshalString(arr[2], &out.Namespace); err != nil || !validName(out.Namespace) {
 			return wrapErr(ErrMalformedStep, "delete-entity namespace must be a name")
 		}
 	case OpAddAttr, OpUpdateAttr:
 		if err = d.argc(1, 1); err != nil {
 			return err
 		}
-		dec := json.NewDecoder(bytes.NewReader(arr[1]))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&out.Attr); err != nil {
+		if err := decodeAttr(arr[1], &out.Attr); err != nil {
 			return wrapErr(ErrMalformedStep, string(op)+" attribute: "+err.Error())
 		}
 		if err := out.Attr.Validate(); err != nil {
@@ -253,7 +242,7 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 // stepDecoder holds one wire array while UnmarshalJSON takes it apart.
 type stepDecoder struct {
 	op  StepOp
-	arr []json.RawMessage
+	arr [][]byte // the elements' JSON texts
 }
 
 func (d *stepDecoder) argc(lo, hi int) error {
@@ -265,7 +254,7 @@ func (d *stepDecoder) argc(lo, hi int) error {
 
 func (d *stepDecoder) id(i int, what string) (EntityID, error) {
 	var s string
-	if err := json.Unmarshal(d.arr[i], &s); err != nil {
+	if err := unmarshalString(d.arr[i], &s); err != nil {
 		return EntityID{}, wrapErr(ErrMalformedStep, string(d.op)+" "+what+" must be a uuid string")
 	}
 	v, err := ParseEntityID(s)
@@ -291,8 +280,8 @@ func (d *stepDecoder) lookup(i int, what string) (*LookupRef, bool, error) {
 	if len(raw) == 0 || raw[0] != '[' {
 		return nil, false, nil
 	}
-	var pair []json.RawMessage
-	if err := json.Unmarshal(raw, &pair); err != nil || len(pair) != 2 {
+	pair, err := rawArray(raw)
+	if err != nil || len(pair) != 2 {
 		return nil, true, wrapErr(ErrMalformedStep, string(d.op)+" "+what+" lookup must be [attr-id, value]")
 	}
 	sub := stepDecoder{op: d.op, arr: pair}
@@ -320,9 +309,7 @@ func (d *stepDecoder) triple(out *Step) error {
 	}
 	var opts stepOptions
 	if len(d.arr) == 5 {
-		dec := json.NewDecoder(bytes.NewReader(d.arr[4]))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&opts); err != nil {
+		if err := decodeOptions(d.arr[4], &opts); err != nil {
 			return wrapErr(ErrMalformedStep, string(d.op)+" options: "+err.Error())
 		}
 	}
@@ -365,8 +352,8 @@ func (d *stepDecoder) triple(out *Step) error {
 // DecodeSteps decodes a JSON array of steps, naming the first bad one by its
 // index in a *StepError.
 func DecodeSteps(b []byte) ([]Step, error) {
-	var raws []json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
+	raws, err := rawArray(b)
+	if err != nil {
 		return nil, wrapErr(ErrMalformedStep, "tx-steps must be a JSON array: "+err.Error())
 	}
 	steps := make([]Step, len(raws))
