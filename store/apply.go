@@ -1,6 +1,6 @@
 package store
 
-import "fmt"
+import "strconv"
 
 // Apply applies steps in order, atomically, and returns the resulting
 // snapshot. If any step fails, Apply returns nil and a *[StepError] naming
@@ -96,13 +96,13 @@ func (b *batch) step(st *Step) error {
 	case OpDeleteAttr:
 		return b.deleteAttr(st.A)
 	}
-	return fmt.Errorf("%w: unknown op %q", ErrMalformedStep, st.Op)
+	return wrapErr(ErrMalformedStep, "unknown op "+strconv.Quote(string(st.Op)))
 }
 
 func (b *batch) attr(id AttrID) (*Attr, error) {
 	a, ok := b.attrs.ByID(id)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownAttr, id)
+		return nil, wrapErr(ErrUnknownAttr, id.String())
 	}
 	return a, nil
 }
@@ -114,16 +114,16 @@ func (b *batch) write(st *Step) error {
 		return err
 	}
 	if st.Mode > ModeUpdate {
-		return fmt.Errorf("%w: mode %s", ErrMalformedStep, st.Mode)
+		return wrapErr(ErrMalformedStep, "mode "+st.Mode.String())
 	}
 	merge := st.Op == OpDeepMergeTriple
 	if merge {
 		switch {
 		case st.ValueLookup != nil:
-			return fmt.Errorf("%w: deep-merge-triple takes no value lookup", ErrMalformedStep)
+			return wrapErr(ErrMalformedStep, "deep-merge-triple takes no value lookup")
 		case attr.IsRef() || attr.Label == IDLabel || attr.Cardinality != CardinalityOne:
-			return fmt.Errorf("%w: cannot merge into %s.%s (%s, cardinality %s)",
-				ErrWrongType, attr.Namespace, attr.Label, attr.Type, attr.Cardinality)
+			return wrapErr(ErrWrongType, "cannot merge into "+attr.Namespace+"."+attr.Label+
+				" ("+attr.Type.String()+", cardinality "+attr.Cardinality.String()+")")
 		}
 	}
 	create := st.Mode != ModeUpdate
@@ -132,21 +132,21 @@ func (b *batch) write(st *Step) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("%w: no %s with %s", ErrNotFound, attr.Namespace, st.Lookup)
+		return wrapErr(ErrNotFound, "no "+attr.Namespace+" with "+lookupText(st.Lookup))
 	}
 	exists := inNamespace(&b.ix, b.attrs, e, attr.Namespace)
 	switch {
 	case st.Mode == ModeCreate && exists && !b.created[nsEntity{attr.Namespace, e}]:
-		return fmt.Errorf("%w: %s %s", ErrExists, attr.Namespace, e)
+		return wrapErr(ErrExists, attr.Namespace+" "+e.String())
 	case st.Mode == ModeUpdate && !exists:
-		return fmt.Errorf("%w: %s %s", ErrNotFound, attr.Namespace, e)
+		return wrapErr(ErrNotFound, attr.Namespace+" "+e.String())
 	}
 	v, ok, err := b.stepValue(st, attr, create)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("%w: no %s to link with %s", ErrNotFound, attr.RefNamespace, st.ValueLookup)
+		return wrapErr(ErrNotFound, "no "+attr.RefNamespace+" to link with "+lookupText(st.ValueLookup))
 	}
 	if merge {
 		var cur Value
@@ -188,7 +188,7 @@ const (
 // attr's namespace, if the caller knows.
 func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) error {
 	if attr.Label == IDLabel && v != Ref(e) {
-		return fmt.Errorf("%w: %s.id of %s must be its own id, got %s", ErrWrongType, attr.Namespace, e, v)
+		return wrapErr(ErrWrongType, attr.Namespace+".id of "+e.String()+" must be its own id, got "+v.String())
 	}
 	flags := attr.Flags()
 	if attr.Unique {
@@ -201,7 +201,7 @@ func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) e
 			return true
 		})
 		if !holder.IsZero() {
-			return fmt.Errorf("%w: %s.%s = %s is held by %s", ErrUniqueViolation, attr.Namespace, attr.Label, v, holder)
+			return wrapErr(ErrUniqueViolation, attr.Namespace+"."+attr.Label+" = "+v.String()+" is held by "+holder.String())
 		}
 	}
 	if known != nsPresent {
@@ -253,7 +253,7 @@ func (b *batch) retract(st *Step) error {
 		return err
 	}
 	if st.Mode != ModeUpsert {
-		return fmt.Errorf("%w: retract-triple takes no mode", ErrMalformedStep)
+		return wrapErr(ErrMalformedStep, "retract-triple takes no mode")
 	}
 	e, ok, err := b.stepEntity(st, attr.Namespace, false)
 	if !ok || err != nil {
@@ -275,7 +275,7 @@ func (b *batch) retract(st *Step) error {
 // deleteEntity applies delete-entity; see [Snapshot.Apply].
 func (b *batch) deleteEntity(st *Step) error {
 	if !validName(st.Namespace) {
-		return fmt.Errorf("%w: delete-entity namespace %q", ErrMalformedStep, st.Namespace)
+		return wrapErr(ErrMalformedStep, "delete-entity namespace "+strconv.Quote(st.Namespace))
 	}
 	e, ok, err := b.stepEntity(st, st.Namespace, false)
 	if !ok || err != nil {

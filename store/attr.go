@@ -1,7 +1,7 @@
 package store
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,7 +26,7 @@ func (t ValueType) String() string {
 	if int(t) < len(valueTypeNames) {
 		return valueTypeNames[t]
 	}
-	return fmt.Sprintf("ValueType(%d)", t)
+	return "ValueType(" + strconv.Itoa(int(t)) + ")"
 }
 
 // ParseValueType parses the names used in the schema and on the wire.
@@ -36,7 +36,7 @@ func ParseValueType(s string) (ValueType, error) {
 			return ValueType(i), nil
 		}
 	}
-	return 0, fmt.Errorf("%w: value type %q", ErrInvalidAttr, s)
+	return 0, wrapErr(ErrInvalidAttr, "value type "+strconv.Quote(s))
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -73,7 +73,7 @@ func ParseCardinality(s string) (Cardinality, error) {
 	case "many":
 		return CardinalityMany, nil
 	}
-	return 0, fmt.Errorf("%w: cardinality %q", ErrInvalidAttr, s)
+	return 0, wrapErr(ErrInvalidAttr, "cardinality "+strconv.Quote(s))
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -136,23 +136,23 @@ func (a *Attr) Flags() IndexFlags {
 func (a *Attr) Validate() error {
 	switch {
 	case a.ID.IsZero():
-		return fmt.Errorf("%w: missing id", ErrInvalidAttr)
+		return wrapErr(ErrInvalidAttr, "missing id")
 	case !validName(a.Namespace):
-		return fmt.Errorf("%w: namespace %q", ErrInvalidAttr, a.Namespace)
+		return wrapErr(ErrInvalidAttr, "namespace "+strconv.Quote(a.Namespace))
 	case !validName(a.Label):
-		return fmt.Errorf("%w: label %q in %s", ErrInvalidAttr, a.Label, a.Namespace)
+		return wrapErr(ErrInvalidAttr, "label "+strconv.Quote(a.Label)+" in "+a.Namespace)
 	case a.Type > TypeRef:
-		return fmt.Errorf("%w: value type %d", ErrInvalidAttr, a.Type)
+		return wrapErr(ErrInvalidAttr, "value type "+strconv.Itoa(int(a.Type)))
 	case a.Cardinality > CardinalityMany:
-		return fmt.Errorf("%w: cardinality %d", ErrInvalidAttr, a.Cardinality)
+		return wrapErr(ErrInvalidAttr, "cardinality "+strconv.Itoa(int(a.Cardinality)))
 	case a.IsRef() && (!validName(a.RefNamespace) || !validName(a.ReverseLabel)):
-		return fmt.Errorf("%w: link %s.%s needs ref-namespace and reverse-label", ErrInvalidAttr, a.Namespace, a.Label)
+		return wrapErr(ErrInvalidAttr, "link "+a.Namespace+"."+a.Label+" needs ref-namespace and reverse-label")
 	case a.IsRef() && a.ReverseLabel == IDLabel:
-		return fmt.Errorf("%w: link %s.%s cannot read back as %s.id", ErrInvalidAttr, a.Namespace, a.Label, a.RefNamespace)
+		return wrapErr(ErrInvalidAttr, "link "+a.Namespace+"."+a.Label+" cannot read back as "+a.RefNamespace+".id")
 	case !a.IsRef() && (a.RefNamespace != "" || a.ReverseLabel != "" || a.OnDeleteCascade):
-		return fmt.Errorf("%w: %s.%s is not a link but has link settings", ErrInvalidAttr, a.Namespace, a.Label)
+		return wrapErr(ErrInvalidAttr, a.Namespace+"."+a.Label+" is not a link but has link settings")
 	case a.Label == IDLabel && (a.Type != TypeAny && a.Type != TypeString || a.Cardinality != CardinalityOne):
-		return fmt.Errorf("%w: %s.id must be a string of cardinality one", ErrInvalidAttr, a.Namespace)
+		return wrapErr(ErrInvalidAttr, a.Namespace+".id must be a string of cardinality one")
 	}
 	return nil
 }
@@ -180,12 +180,12 @@ func validName(s string) bool {
 // values must be canonical UUID strings and are lower-cased.
 func (a *Attr) Check(v Value) (Value, error) {
 	wrong := func() (Value, error) {
-		return Value{}, fmt.Errorf("%w: %s.%s wants %s, got %s %s", ErrWrongType, a.Namespace, a.Label, a.Type, v.Kind(), v)
+		return Value{}, wrapErr(ErrWrongType, a.Namespace+"."+a.Label+" wants "+a.Type.String()+", got "+v.Kind().String()+" "+v.String())
 	}
 	if a.Label == IDLabel {
 		r, ok := canonicalRef(v)
 		if !ok {
-			return Value{}, fmt.Errorf("%w: %s.id wants a uuid, got %s", ErrWrongType, a.Namespace, v)
+			return Value{}, wrapErr(ErrWrongType, a.Namespace+".id wants a uuid, got "+v.String())
 		}
 		return r, nil
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 )
 
@@ -45,11 +44,11 @@ func NewAttrs(list ...Attr) (*Attrs, error) {
 			return nil, err
 		}
 		if _, dup := r.byID[a.ID]; dup {
-			return nil, fmt.Errorf("%w: duplicate id %s", ErrInvalidAttr, a.ID)
+			return nil, wrapErr(ErrInvalidAttr, "duplicate id "+a.ID.String())
 		}
 		k := nameKey{a.Namespace, a.Label}
 		if _, dup := r.byName[k]; dup {
-			return nil, fmt.Errorf("%w: duplicate attribute %s.%s", ErrInvalidAttr, a.Namespace, a.Label)
+			return nil, wrapErr(ErrInvalidAttr, "duplicate attribute "+a.Namespace+"."+a.Label)
 		}
 		p := &a
 		r.byID[a.ID] = p
@@ -62,12 +61,12 @@ func NewAttrs(list ...Attr) (*Attrs, error) {
 		}
 		k := nameKey{a.RefNamespace, a.ReverseLabel}
 		if other, dup := r.byReverse[k]; dup {
-			return nil, fmt.Errorf("%w: links %s.%s and %s.%s both read back as %s.%s",
-				ErrInvalidAttr, other.Namespace, other.Label, a.Namespace, a.Label, k.ns, k.label)
+			return nil, wrapErr(ErrInvalidAttr, "links "+other.Namespace+"."+other.Label+" and "+
+				a.Namespace+"."+a.Label+" both read back as "+k.ns+"."+k.label)
 		}
 		if fwd, dup := r.byName[k]; dup {
-			return nil, fmt.Errorf("%w: link %s.%s reads back as %s.%s, which is attribute %s",
-				ErrInvalidAttr, a.Namespace, a.Label, k.ns, k.label, fwd.ID)
+			return nil, wrapErr(ErrInvalidAttr, "link "+a.Namespace+"."+a.Label+" reads back as "+
+				k.ns+"."+k.label+", which is attribute "+fwd.ID.String())
 		}
 		r.byReverse[k] = a
 	}

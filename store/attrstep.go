@@ -1,6 +1,6 @@
 package store
 
-import "fmt"
+import "github.com/triplesync/triplesync/internal/errs"
 
 // addAttr applies add-attr.
 func (b *batch) addAttr(a Attr) error {
@@ -11,7 +11,7 @@ func (b *batch) addAttr(a Attr) error {
 		if *old == a {
 			return nil // a replayed add-attr
 		}
-		return fmt.Errorf("%w: attribute %s exists as %s.%s", ErrInvalidAttr, a.ID, old.Namespace, old.Label)
+		return wrapErr(ErrInvalidAttr, "attribute "+a.ID.String()+" exists as "+old.Namespace+"."+old.Label)
 	}
 	next, err := b.attrs.with(a)
 	if err != nil {
@@ -30,7 +30,7 @@ func (b *batch) updateAttr(a Attr) error {
 	}
 	old, ok := b.attrs.ByID(a.ID)
 	if !ok {
-		return fmt.Errorf("%w: %s", ErrUnknownAttr, a.ID)
+		return wrapErr(ErrUnknownAttr, a.ID.String())
 	}
 	next, err := b.attrs.with(a)
 	if err != nil {
@@ -64,10 +64,10 @@ func (b *batch) reindex(old, a *Attr) error {
 	for _, t := range ts {
 		v, err := a.Check(t.V)
 		if err != nil {
-			return fmt.Errorf("update-attr %s.%s: %w", a.Namespace, a.Label, err)
+			return errs.Wrap("update-attr "+a.Namespace+"."+a.Label, err)
 		}
 		if a.Label == IDLabel && v != Ref(t.E) {
-			return fmt.Errorf("%w: update-attr %s.id: %s holds %s", ErrWrongType, a.Namespace, t.E, v)
+			return wrapErr(ErrWrongType, "update-attr "+a.Namespace+".id: "+t.E.String()+" holds "+v.String())
 		}
 		n := Triple{E: t.E, A: t.A, V: v, CreatedAt: t.CreatedAt}
 		if seen[n.Key()] {
@@ -75,10 +75,10 @@ func (b *batch) reindex(old, a *Attr) error {
 		}
 		seen[n.Key()] = true
 		if perEntity[t.E]++; a.Cardinality == CardinalityOne && perEntity[t.E] > 1 {
-			return fmt.Errorf("%w: update-attr %s.%s: %s has several values", ErrCardinality, a.Namespace, a.Label, t.E)
+			return wrapErr(ErrCardinality, "update-attr "+a.Namespace+"."+a.Label+": "+t.E.String()+" has several values")
 		}
 		if h, dup := holder[v]; a.Unique && dup && h != t.E {
-			return fmt.Errorf("%w: update-attr %s.%s: %s and %s both hold %s", ErrUniqueViolation, a.Namespace, a.Label, h, t.E, v)
+			return wrapErr(ErrUniqueViolation, "update-attr "+a.Namespace+"."+a.Label+": "+h.String()+" and "+t.E.String()+" both hold "+v.String())
 		}
 		holder[v] = t.E
 		next = append(next, n)

@@ -1,8 +1,10 @@
 package store
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
+
+	"github.com/triplesync/triplesync/internal/errs"
 )
 
 // TxOp is one InstaML-style operation, the form clients and the admin API
@@ -62,7 +64,9 @@ type OpError struct {
 }
 
 // Error names the op and its position.
-func (e *OpError) Error() string { return fmt.Sprintf("op %d (%s): %v", e.Index, e.Action, e.Err) }
+func (e *OpError) Error() string {
+	return "op " + strconv.Itoa(e.Index) + " (" + e.Action + "): " + errText(e.Err)
+}
 
 // Unwrap returns the cause.
 func (e *OpError) Unwrap() error { return e.Err }
@@ -106,7 +110,7 @@ type transformer struct {
 
 func (t *transformer) op(op *TxOp) error {
 	if !validName(op.Namespace) {
-		return fmt.Errorf("%w: namespace %q", ErrMalformedStep, op.Namespace)
+		return wrapErr(ErrMalformedStep, "namespace "+strconv.Quote(op.Namespace))
 	}
 	mode, id := op.Mode, op.ID
 	switch op.Action {
@@ -114,20 +118,20 @@ func (t *transformer) op(op *TxOp) error {
 		mode = ModeCreate
 		if id.IsZero() && op.Lookup == nil {
 			if t.newID == nil {
-				return fmt.Errorf("%w: create without an id needs newID", ErrMalformedStep)
+				return wrapErr(ErrMalformedStep, "create without an id needs newID")
 			}
 			id = t.newID()
 		}
 	case "update", "merge":
 		if mode == ModeCreate {
-			return fmt.Errorf("%w: %s with mode create", ErrMalformedStep, op.Action)
+			return wrapErr(ErrMalformedStep, op.Action+" with mode create")
 		}
 	case "delete", "link", "unlink":
 	default:
-		return fmt.Errorf("%w: unknown action %q", ErrMalformedStep, op.Action)
+		return wrapErr(ErrMalformedStep, "unknown action "+strconv.Quote(op.Action))
 	}
 	if mode > ModeUpdate {
-		return fmt.Errorf("%w: mode %s", ErrMalformedStep, mode)
+		return wrapErr(ErrMalformedStep, "mode "+mode.String())
 	}
 	e, l, err := t.entity(op.Namespace, id, op.Lookup)
 	if err != nil {
@@ -163,7 +167,7 @@ func (t *transformer) op(op *TxOp) error {
 		}
 		v, err := FromAny(op.Args[label])
 		if err != nil {
-			return fmt.Errorf("%s.%s: %w", op.Namespace, label, err)
+			return errs.Wrap(op.Namespace+"."+label, err)
 		}
 		st := Step{Op: OpAddTriple, E: e, Lookup: copyLookup(l), A: a.ID, V: v, Mode: mode}
 		if op.Action == "merge" && isObject(v) {
@@ -178,9 +182,9 @@ func (t *transformer) op(op *TxOp) error {
 func (t *transformer) entity(ns string, id EntityID, l *Lookup) (EntityID, *LookupRef, error) {
 	switch {
 	case l != nil && !id.IsZero():
-		return EntityID{}, nil, fmt.Errorf("%w: both an id and a lookup", ErrMalformedStep)
+		return EntityID{}, nil, wrapErr(ErrMalformedStep, "both an id and a lookup")
 	case l == nil && id.IsZero():
-		return EntityID{}, nil, fmt.Errorf("%w: missing id", ErrMalformedStep)
+		return EntityID{}, nil, wrapErr(ErrMalformedStep, "missing id")
 	case l == nil:
 		return id, nil, nil
 	}
@@ -189,11 +193,11 @@ func (t *transformer) entity(ns string, id EntityID, l *Lookup) (EntityID, *Look
 		return EntityID{}, nil, err
 	}
 	if !a.Unique {
-		return EntityID{}, nil, fmt.Errorf("%w: %s.%s is not unique", ErrInvalidLookup, ns, l.Label)
+		return EntityID{}, nil, wrapErr(ErrInvalidLookup, ns+"."+l.Label+" is not unique")
 	}
 	v, err := FromAny(l.Value)
 	if err != nil {
-		return EntityID{}, nil, fmt.Errorf("lookup %s.%s: %w", ns, l.Label, err)
+		return EntityID{}, nil, errs.Wrap("lookup "+ns+"."+l.Label, err)
 	}
 	return EntityID{}, &LookupRef{A: a.ID, V: v}, nil
 }
@@ -203,15 +207,15 @@ func (t *transformer) entity(ns string, id EntityID, l *Lookup) (EntityID, *Look
 func (t *transformer) attr(ns, label string, unique bool) (*Attr, error) {
 	if a, ok := t.attrs.ByName(ns, label); ok {
 		if a.IsRef() {
-			return nil, fmt.Errorf("%w: %s.%s is a link: use link and unlink", ErrWrongType, ns, label)
+			return nil, wrapErr(ErrWrongType, ns+"."+label+" is a link: use link and unlink")
 		}
 		return a, nil
 	}
 	if _, ok := t.attrs.Reverse(ns, label); ok {
-		return nil, fmt.Errorf("%w: %s.%s is a link: use link and unlink", ErrWrongType, ns, label)
+		return nil, wrapErr(ErrWrongType, ns+"."+label+" is a link: use link and unlink")
 	}
 	if !t.opts.CreateMissingAttrs {
-		return nil, fmt.Errorf("%w: %s.%s", ErrUnknownAttr, ns, label)
+		return nil, wrapErr(ErrUnknownAttr, ns+"."+label)
 	}
 	return t.define(Attr{Namespace: ns, Label: label, Type: TypeAny, Unique: unique, Indexed: unique})
 }
@@ -238,13 +242,13 @@ func (t *transformer) links(op *TxOp, e EntityID, l *LookupRef, stepOp StepOp) e
 		rev, isRev := t.attrs.Reverse(ns, label)
 		switch {
 		case isFwd && !fwd.IsRef():
-			return fmt.Errorf("%w: %s.%s is not a link", ErrWrongType, ns, label)
+			return wrapErr(ErrWrongType, ns+"."+label+" is not a link")
 		case !isFwd && !isRev:
 			if !t.opts.CreateMissingAttrs {
-				return fmt.Errorf("%w: %s.%s", ErrUnknownAttr, ns, label)
+				return wrapErr(ErrUnknownAttr, ns+"."+label)
 			}
 			if len(t.attrs.Namespace(label)) == 0 {
-				return fmt.Errorf("%w: %s.%s: cannot infer the link's target namespace", ErrUnknownAttr, ns, label)
+				return wrapErr(ErrUnknownAttr, ns+"."+label+": cannot infer the link's target namespace")
 			}
 			var err error
 			fwd, err = t.define(Attr{Namespace: ns, Label: label, Type: TypeRef, Cardinality: CardinalityMany,
@@ -256,21 +260,21 @@ func (t *transformer) links(op *TxOp, e EntityID, l *LookupRef, stepOp StepOp) e
 		}
 		targets, err := targetList(op.Args[label])
 		if err != nil {
-			return fmt.Errorf("%s.%s: %w", ns, label, err)
+			return errs.Wrap(ns+"."+label, err)
 		}
 		for _, x := range targets {
 			st := Step{Op: stepOp}
 			if isFwd {
 				te, tl, err := t.target(fwd.RefNamespace, x)
 				if err != nil {
-					return fmt.Errorf("%s.%s: %w", ns, label, err)
+					return errs.Wrap(ns+"."+label, err)
 				}
 				st.E, st.Lookup, st.A = e, copyLookup(l), fwd.ID
 				st.V, st.ValueLookup = refOrLookup(te, tl)
 			} else {
 				te, tl, err := t.target(rev.Namespace, x)
 				if err != nil {
-					return fmt.Errorf("%s.%s: %w", ns, label, err)
+					return errs.Wrap(ns+"."+label, err)
 				}
 				st.E, st.Lookup, st.A = te, tl, rev.ID
 				st.V, st.ValueLookup = refOrLookup(e, copyLookup(l))
@@ -297,7 +301,7 @@ func (t *transformer) target(ns string, x any) (EntityID, *LookupRef, error) {
 	case *Lookup:
 		return t.entity(ns, EntityID{}, v)
 	}
-	return EntityID{}, nil, fmt.Errorf("%w: link target %T", ErrMalformedStep, x)
+	return EntityID{}, nil, wrapErr(ErrMalformedStep, "link target "+typeName(x))
 }
 
 // targetList flattens a link argument into its targets.
@@ -312,7 +316,7 @@ func targetList(x any) ([]any, error) {
 	case []Lookup:
 		return toAny(v), nil
 	case nil:
-		return nil, fmt.Errorf("%w: missing link target", ErrMalformedStep)
+		return nil, wrapErr(ErrMalformedStep, "missing link target")
 	}
 	return []any{x}, nil
 }

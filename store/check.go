@@ -1,6 +1,6 @@
 package store
 
-import "fmt"
+import "strconv"
 
 // CheckInvariants verifies what every snapshot must satisfy and returns an
 // error wrapping [ErrBrokenInvariant] for the first breach it finds:
@@ -15,12 +15,10 @@ import "fmt"
 // It reads every triple several times: it is for tests (this package's and
 // others', after every mutation), not for production paths.
 func (s *Snapshot) CheckInvariants() error {
-	broken := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrBrokenInvariant, fmt.Sprintf(format, args...))
-	}
+	broken := func(msg string) error { return wrapErr(ErrBrokenInvariant, msg) }
 	ix := &s.ix
 	if ix.eav.Len() != ix.aev.Len() {
-		return broken("eav has %d triples, aev %d", ix.eav.Len(), ix.aev.Len())
+		return broken("eav has " + strconv.Itoa(ix.eav.Len()) + " triples, aev " + strconv.Itoa(ix.aev.Len()))
 	}
 	var err error
 	nAVE, nVAE := 0, 0
@@ -29,19 +27,19 @@ func (s *Snapshot) CheckInvariants() error {
 	scan(ix.eav, func(t Triple) bool {
 		a, ok := s.attrs.ByID(t.A)
 		if !ok {
-			err = broken("%s: unknown attribute", t)
+			err = broken(t.String() + ": unknown attribute")
 			return false
 		}
 		if v, cerr := a.Check(t.V); cerr != nil || v != t.V {
-			err = broken("%s: value not as %s.%s holds it (%v)", t, a.Namespace, a.Label, cerr)
+			err = broken(t.String() + ": value not as " + a.Namespace + "." + a.Label + " holds it (" + errText(cerr) + ")")
 			return false
 		}
 		if a.Label == IDLabel && t.V != Ref(t.E) {
-			err = broken("%s: id triple of another entity", t)
+			err = broken(t.String() + ": id triple of another entity")
 			return false
 		}
 		if !first && prev.E == t.E && prev.A == t.A && a.Cardinality == CardinalityOne {
-			err = broken("%s and %s: two values of cardinality-one %s.%s", prev, t, a.Namespace, a.Label)
+			err = broken(prev.String() + " and " + t.String() + ": two values of cardinality-one " + a.Namespace + "." + a.Label)
 			return false
 		}
 		first, prev = false, t
@@ -58,9 +56,9 @@ func (s *Snapshot) CheckInvariants() error {
 			got, ok := get(x.tr, t)
 			switch {
 			case ok != x.member:
-				err = broken("%s: in %s is %v, want %v", t, x.name, ok, x.member)
+				err = broken(t.String() + ": in " + x.name + " is " + strconv.FormatBool(ok) + ", want " + strconv.FormatBool(x.member))
 			case ok && got.CreatedAt != t.CreatedAt:
-				err = broken("%s: created at %d in eav, %d in %s", t, t.CreatedAt, got.CreatedAt, x.name)
+				err = broken(t.String() + ": created at " + strconv.FormatInt(t.CreatedAt, 10) + " in eav, " + strconv.FormatInt(got.CreatedAt, 10) + " in " + x.name)
 			}
 			if err != nil {
 				return false
@@ -78,13 +76,13 @@ func (s *Snapshot) CheckInvariants() error {
 		return err
 	}
 	if ix.ave.Len() != nAVE || ix.vae.Len() != nVAE {
-		return broken("ave has %d triples, want %d; vae has %d, want %d", ix.ave.Len(), nAVE, ix.vae.Len(), nVAE)
+		return broken("ave has " + strconv.Itoa(ix.ave.Len()) + " triples, want " + strconv.Itoa(nAVE) + "; vae has " + strconv.Itoa(ix.vae.Len()) + ", want " + strconv.Itoa(nVAE))
 	}
 	first = true
 	scan(ix.ave, func(t Triple) bool {
 		if !first && prev.A == t.A && prev.V == t.V {
 			if a, _ := s.attrs.ByID(t.A); a != nil && a.Unique {
-				err = broken("%s and %s: two entities hold unique %s.%s", prev, t, a.Namespace, a.Label)
+				err = broken(prev.String() + " and " + t.String() + ": two entities hold unique " + a.Namespace + "." + a.Label)
 				return false
 			}
 		}

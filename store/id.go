@@ -2,8 +2,10 @@ package store
 
 import (
 	"encoding/hex"
-	"fmt"
 	"io"
+	"strconv"
+
+	"github.com/triplesync/triplesync/internal/errs"
 )
 
 // EntityID is an entity's UUID. It is comparable and cheap to copy, so it
@@ -19,7 +21,7 @@ type AttrID = EntityID
 func NewEntityID(r io.Reader) (EntityID, error) {
 	var id EntityID
 	if _, err := io.ReadFull(r, id[:]); err != nil {
-		return EntityID{}, fmt.Errorf("new entity id: %w", err)
+		return EntityID{}, errs.Wrap("new entity id", err)
 	}
 	id[6] = (id[6] & 0x0f) | 0x40
 	id[8] = (id[8] & 0x3f) | 0x80
@@ -31,7 +33,7 @@ func NewEntityID(r io.Reader) (EntityID, error) {
 func ParseEntityID(s string) (EntityID, error) {
 	var id EntityID
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return id, fmt.Errorf("%w: %q", ErrInvalidID, s)
+		return id, wrapErr(ErrInvalidID, strconv.Quote(s))
 	}
 	var bad byte
 	for j, i := range hexPositions {
@@ -40,7 +42,7 @@ func ParseEntityID(s string) (EntityID, error) {
 		id[j] = hi<<4 | lo&0x0f
 	}
 	if bad&0xf0 != 0 {
-		return EntityID{}, fmt.Errorf("%w: %q", ErrInvalidID, s)
+		return EntityID{}, wrapErr(ErrInvalidID, strconv.Quote(s))
 	}
 	return id, nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -76,8 +77,48 @@ func TestLookupEntityID(t *testing.T) {
 	assert.Equal(t, id1, store.LookupEntityID(a, store.String("ann@example.com")), "deterministic")
 	assert.NotEqual(t, id1, store.LookupEntityID(a, store.String("bob@example.com")))
 	assert.NotEqual(t, id1, store.LookupEntityID(store.MustParseEntityID("a0000000-0000-4000-8000-000000000003"), store.String("ann@example.com")))
-	assert.Equal(t, byte(0x50), id1[6]&0xf0, "version 5 layout")
+	assert.Equal(t, byte(0x80), id1[6]&0xf0, "version 8 layout")
 	assert.Equal(t, byte(0x80), id1[8]&0xc0, "RFC 4122 variant")
+
+	// The derivation LookupEntityID documents, computed with crypto/sha256.
+	ns := store.MustParseEntityID("1c823f7b-73a9-49b1-9ede-e0a0b069c98e")
+	big := strings.Repeat("x", 300) // longer than LookupEntityID's stack buffer
+	for _, v := range []store.Value{store.String("ann@example.com"), store.Number(-1.5e-7), store.Null(),
+		store.Bool(false), store.String(big), mustParse(t, `{"b":[1,"\u2028"],"a":{}}`)} {
+		sum := sha256.Sum256(append(append(ns[:], a[:]...), v.AppendJSON(nil)...))
+		var want store.EntityID
+		copy(want[:], sum[:])
+		want[6] = want[6]&0x0f | 0x80
+		want[8] = want[8]&0x3f | 0x80
+		assert.Equal(t, want, store.LookupEntityID(a, v), "%s", v)
+	}
+}
+
+// TestLookupEntityIDPinned pins ids LookupEntityID gives (SHA-256, version
+// 8 layout, since it stopped using SHA-1): a client and a server of
+// different builds must derive the same id for the same lookup.
+func TestLookupEntityIDPinned(t *testing.T) {
+	a := store.MustParseEntityID("a0000000-0000-4000-8000-000000000002")
+	for _, c := range []struct {
+		v  store.Value
+		id string
+	}{
+		{store.String("ann@example.com"), "c720edd4-6418-8a1a-8765-1ca65e505783"},
+		{store.Number(7), "c97e42ea-a706-8214-b4a6-bb843d5f8b63"},
+		{store.Null(), "49566599-cf93-8a94-a4f5-3a2045a4c5d2"},
+		{store.Bool(true), "244b6a61-37d5-8f34-b1e8-4bfcfbaffed8"},
+	} {
+		assert.Equal(t, c.id, store.LookupEntityID(a, c.v).String(), "%s", c.v)
+	}
+	v := store.String("ann@example.com")
+	assert.Zero(t, testing.AllocsPerRun(10, func() { store.LookupEntityID(a, v) }), "allocations")
+}
+
+func mustParse(t *testing.T, s string) store.Value {
+	t.Helper()
+	v, err := store.ParseValue([]byte(s))
+	require.NoError(t, err)
+	return v
 }
 
 // FuzzParseEntityID: no panic; a parsed id prints as the lower-cased input
@@ -98,4 +139,20 @@ func FuzzParseEntityID(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, id, back)
 	})
+}
+
+// TestAttrIDForPinned pins ids AttrIDFor gave before it moved from
+// crypto/sha256 to internal/sha2: attributes defined by name are stored on
+// servers and clients, so these ids must never change.
+func TestAttrIDForPinned(t *testing.T) {
+	for _, c := range []struct{ ns, label, id string }{
+		{"users", "email", "b9f73a79-4fbc-80c3-98a7-b3159652d9e2"},
+		{"todos", "title", "e3aa0a31-da92-85aa-8282-ff126b396fbc"},
+		{"", "", "ce008e2b-9644-8d34-a440-c6d8d0b33ed1"},
+		{"a", "bc", "49163213-fdc5-8877-8eaf-d91da0b3a782"},
+		{"ab", "c", "c7d1f5e4-bcf1-8e6c-b1a8-4d284c278331"},
+		{"pets", "id", "bf0ed54f-de56-8b56-ab62-b7343410c7ef"},
+	} {
+		assert.Equal(t, c.id, store.AttrIDFor(c.ns, c.label).String(), "%s.%s", c.ns, c.label)
+	}
 }

@@ -3,8 +3,9 @@ package store
 import (
 	"cmp"
 	"encoding/binary"
-	"fmt"
 	"slices"
+
+	"github.com/triplesync/triplesync/internal/errs"
 )
 
 // Load builds a snapshot of triples in one pass: the bulk path for a query
@@ -32,27 +33,23 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 		if a == nil || a.ID != t.A {
 			var ok bool
 			if a, ok = attrs.ByID(t.A); !ok {
-				return nil, fmt.Errorf("load %s: %w: %s", t, ErrUnknownAttr, t.A)
+				return nil, errs.With("load "+t.String()+": "+ErrUnknownAttr.Error()+": "+t.A.String(), ErrUnknownAttr)
 			}
 			last = a
 		}
 		v, err := a.Check(t.V)
 		if err != nil {
-			return nil, fmt.Errorf("load %s: %w", t, err)
+			return nil, errs.Wrap("load "+t.String(), err)
 		}
 		if a.Label == IDLabel {
 			if id, _ := v.AsEntityID(); id != t.E {
-				return nil, fmt.Errorf("load %s: %w: %s.id must hold the entity's own id", t, ErrWrongType, a.Namespace)
+				return nil, errs.With("load "+t.String()+": "+ErrWrongType.Error()+": "+a.Namespace+".id must hold the entity's own id", ErrWrongType)
 			}
 		}
 		if v != t.V {
 			changed[int32(i)] = v
 		}
-		keys[i] = loadKey{
-			e0: binary.BigEndian.Uint64(t.E[:8]), e1: binary.BigEndian.Uint64(t.E[8:]),
-			a0: binary.BigEndian.Uint64(t.A[:8]), a1: binary.BigEndian.Uint64(t.A[8:]),
-			i: int32(i),
-		}
+		keys[i] = idKey(t.E, t.A, int32(i))
 	}
 	value := func(i int32) Value {
 		if v, ok := changed[i]; ok {
@@ -91,8 +88,8 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 		p, t := &ts[i-1], &ts[i]
 		if p.E == t.E && p.A == t.A {
 			if a, _ := attrs.ByID(t.A); a.Cardinality == CardinalityOne {
-				return nil, fmt.Errorf("load %s: %w: %s.%s has values %s and %s",
-					t.E, ErrCardinality, a.Namespace, a.Label, p.V, t.V)
+				return nil, errs.With("load "+t.E.String()+": "+ErrCardinality.Error()+": "+
+					a.Namespace+"."+a.Label+" has values "+p.V.String()+" and "+t.V.String(), ErrCardinality)
 			}
 		}
 	}
@@ -125,15 +122,15 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 	}
 	fill(s.ix.aev, len(aev), func(i int) *Triple { return &ts[aev[i]] })
 
-	var refs []refKey
-	var ave []*Triple // the AVE index's triples, in its order
+	var refs []loadKey // (target, attribute) and position: VAE's order, ties broken by entity
+	var ave []*Triple  // the AVE index's triples, in its order
 	for _, id := range ids {
 		a, _ := attrs.ByID(id)
 		flags := a.Flags()
 		if flags&FlagVAE != 0 {
 			for _, i := range byAttr[id] {
 				target, _ := ts[i].V.AsEntityID() // Check let only UUIDs through
-				refs = append(refs, refKey{target: target, a: id, e: ts[i].E, i: i})
+				refs = append(refs, idKey(target, id, i))
 			}
 		}
 		if flags&FlagAVE == 0 {
@@ -151,39 +148,53 @@ func Load(attrs *Attrs, triples []Triple) (*Snapshot, error) {
 		})
 		for i, t := range part {
 			if a.Unique && i > 0 && part[i-1].V == t.V {
-				return nil, fmt.Errorf("load %s: %w: %s.%s = %s is held by %s and %s",
-					t, ErrUniqueViolation, a.Namespace, a.Label, t.V, part[i-1].E, t.E)
+				return nil, errs.With("load "+t.String()+": "+ErrUniqueViolation.Error()+": "+
+					a.Namespace+"."+a.Label+" = "+t.V.String()+" is held by "+part[i-1].E.String()+" and "+t.E.String(), ErrUniqueViolation)
 			}
 		}
 		ave = append(ave, part...)
 	}
 	fill(s.ix.ave, len(ave), func(i int) *Triple { return ave[i] })
 	// VAE by parsed target ids: comparing 16-byte ids beats comparing their
-	// 36-character strings, and the order is the same.
-	slices.SortFunc(refs, func(x, y refKey) int {
-		if c := cmpID(&x.target, &y.target); c != 0 {
+	// 36-character strings, and the order is the same. Positions break ties
+	// of (target, attribute): ts is in EAV order, so within one attribute a
+	// smaller position is a smaller entity (and one entity links to one
+	// target once). The keys are loadKeys, so this sort shares the EAV
+	// sort's code: one generic instantiation, not two, in the wasm client.
+	slices.SortFunc(refs, func(x, y loadKey) int {
+		if c := cmp.Compare(x.e0, y.e0); c != 0 {
 			return c
 		}
-		if c := cmpID(&x.a, &y.a); c != 0 {
+		if c := cmp.Compare(x.e1, y.e1); c != 0 {
 			return c
 		}
-		return cmpID(&x.e, &y.e)
+		if c := cmp.Compare(x.a0, y.a0); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.a1, y.a1); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.i, y.i)
 	})
 	fill(s.ix.vae, len(refs), func(i int) *Triple { return &ts[refs[i].i] })
 	return s, nil
 }
 
-// loadKey is a triple's EAV sort key (entity and attribute as big-endian
-// words) and its position in Load's input.
+// loadKey is a sort key of two ids as big-endian words and a position:
+// a triple's EAV key (entity, attribute) and its position in Load's input,
+// or a ref triple's VAE key (target, attribute) and its position in Load's
+// slice.
 type loadKey struct {
 	e0, e1, a0, a1 uint64
 	i              int32
 }
 
-// refKey is a ref triple's VAE sort key and its position in Load's slice.
-type refKey struct {
-	target, a, e EntityID
-	i            int32
+func idKey(e, a EntityID, i int32) loadKey {
+	return loadKey{
+		e0: binary.BigEndian.Uint64(e[:8]), e1: binary.BigEndian.Uint64(e[8:]),
+		a0: binary.BigEndian.Uint64(a[:8]), a1: binary.BigEndian.Uint64(a[8:]),
+		i: i,
+	}
 }
 
 // dedupe collapses runs of equal keys in sorted ts, keeping the smallest

@@ -1,30 +1,40 @@
 package store
 
 import (
-	"crypto/sha1"
-	"crypto/sha256"
-	"fmt"
+	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/sha2"
 )
 
-// lookupNamespace seeds [LookupEntityID]'s hash, like a UUID v5 namespace.
+// lookupNamespace seeds [LookupEntityID]'s hash, like a UUID namespace.
 var lookupNamespace = MustParseEntityID("1c823f7b-73a9-49b1-9ede-e0a0b069c98e")
 
 // LookupEntityID returns the id an entity gets when a lookup (the entity
-// whose unique attribute a holds v) creates it: a name-based UUID (version 5
-// layout, SHA-1) of a and v's canonical JSON.
+// whose unique attribute a holds v) creates it: a name-based UUID of a and
+// v's canonical JSON ([Value.AppendJSON]).
+//
+// The id is the first 16 bytes of SHA-256(lookupNamespace ‖ a ‖ JSON(v)),
+// where lookupNamespace is the 16 bytes of the UUID
+// 1c823f7b-73a9-49b1-9ede-e0a0b069c98e and a its 16 bytes, with the
+// version nibble set to 8 (RFC 9562's custom, name-based layout; version 5
+// means SHA-1, which this is not) and the RFC 4122 variant bits (10) in
+// byte 8: the layout [AttrIDFor] uses. It was SHA-1 in UUID version 5
+// layout until the client dropped crypto/sha1 (one hash in the wasm, not
+// two); an entity created under the old derivation keeps its id, since a
+// lookup finds the entity holding the value before it would create one.
 //
 // InstantDB gives such an entity a random id on the server. Deriving it
 // instead lets a client apply its own write optimistically and arrive at
 // the same id the server will, with no round trip: both sides resolve the
 // lookup, find nothing, and hash the same (attribute, value).
 func LookupEntityID(a AttrID, v Value) EntityID {
-	h := sha1.New()
-	h.Write(lookupNamespace[:])
-	h.Write(a[:])
-	h.Write(v.AppendJSON(nil))
+	var arr [128]byte
+	buf := append(arr[:0], lookupNamespace[:]...)
+	buf = append(buf, a[:]...)
+	buf = v.AppendJSON(buf)
+	sum := sha2.Sum256(buf)
 	var id EntityID
-	copy(id[:], h.Sum(nil))
-	id[6] = (id[6] & 0x0f) | 0x50
+	copy(id[:], sum[:])
+	id[6] = (id[6] & 0x0f) | 0x80
 	id[8] = (id[8] & 0x3f) | 0x80
 	return id
 }
@@ -39,8 +49,12 @@ var attrIDSpace = []byte("triplesync attribute\x00")
 // add-attrs, and the server applies the second as a no-op instead of
 // refusing a duplicate namespace and label; a definition that differs (a
 // link against a value) still conflicts, and the error names it.
+//
+// The id is the first 16 bytes of SHA-256("triplesync attribute\x00" ‖ ns ‖
+// "\x00" ‖ label) with version nibble 8 and variant bits 10. These ids are
+// stored on every server and client: the derivation must never change.
 func AttrIDFor(ns, label string) AttrID {
-	h := sha256.New()
+	h := sha2.New()
 	h.Write(attrIDSpace)
 	h.Write([]byte(ns))
 	h.Write([]byte{0})
@@ -57,13 +71,13 @@ func AttrIDFor(ns, label string) AttrID {
 func (b *batch) lookupAttr(l *LookupRef, ns string) (*Attr, Value, error) {
 	la, ok := b.attrs.ByID(l.A)
 	if !ok {
-		return nil, Value{}, fmt.Errorf("%w: lookup attribute %s", ErrUnknownAttr, l.A)
+		return nil, Value{}, wrapErr(ErrUnknownAttr, "lookup attribute "+l.A.String())
 	}
 	if !la.Unique {
-		return nil, Value{}, fmt.Errorf("%w: %s.%s is not unique", ErrInvalidLookup, la.Namespace, la.Label)
+		return nil, Value{}, wrapErr(ErrInvalidLookup, la.Namespace+"."+la.Label+" is not unique")
 	}
 	if la.Namespace != ns {
-		return nil, Value{}, fmt.Errorf("%w: %s.%s cannot address an entity of %s", ErrInvalidLookup, la.Namespace, la.Label, ns)
+		return nil, Value{}, wrapErr(ErrInvalidLookup, la.Namespace+"."+la.Label+" cannot address an entity of "+ns)
 	}
 	v, err := la.Check(l.V)
 	if err != nil {
@@ -92,14 +106,14 @@ func (b *batch) resolve(l *LookupRef, ns string, create bool) (e EntityID, ok bo
 		// A lookup by id addresses the entity with that id.
 		id, isID := v.AsEntityID()
 		if !isID {
-			return EntityID{}, false, fmt.Errorf("%w: want a uuid, got %s", ErrWrongType, v)
+			return EntityID{}, false, wrapErr(ErrWrongType, "want a uuid, got "+v.String())
 		}
 		e = id
 	} else {
 		e = LookupEntityID(la.ID, v)
 	}
 	if err := b.set(e, la, v, false, nsUnknown); err != nil {
-		return EntityID{}, false, fmt.Errorf("create %s by lookup: %w", e, err)
+		return EntityID{}, false, errs.Wrap("create "+e.String()+" by lookup", err)
 	}
 	return e, true, nil
 }
@@ -110,11 +124,11 @@ func (b *batch) resolve(l *LookupRef, ns string, create bool) (e EntityID, ok bo
 func (b *batch) stepEntity(st *Step, ns string, create bool) (EntityID, bool, error) {
 	switch {
 	case st.Lookup != nil && !st.E.IsZero():
-		return EntityID{}, false, fmt.Errorf("%w: both an entity id and a lookup", ErrMalformedStep)
+		return EntityID{}, false, wrapErr(ErrMalformedStep, "both an entity id and a lookup")
 	case st.Lookup != nil:
 		return b.resolve(st.Lookup, ns, create)
 	case st.E.IsZero():
-		return EntityID{}, false, fmt.Errorf("%w: missing entity", ErrMalformedStep)
+		return EntityID{}, false, wrapErr(ErrMalformedStep, "missing entity")
 	}
 	return st.E, true, nil
 }
@@ -128,14 +142,14 @@ func (b *batch) stepValue(st *Step, attr *Attr, create bool) (Value, bool, error
 		return st.V, true, nil
 	}
 	if !st.V.IsNull() {
-		return Value{}, false, fmt.Errorf("%w: both a value and a value lookup", ErrMalformedStep)
+		return Value{}, false, wrapErr(ErrMalformedStep, "both a value and a value lookup")
 	}
 	ns := attr.RefNamespace
 	switch {
 	case attr.Label == IDLabel:
 		ns = attr.Namespace
 	case !attr.IsRef():
-		return Value{}, false, fmt.Errorf("%w: value lookup on %s.%s, which is not a link", ErrInvalidLookup, attr.Namespace, attr.Label)
+		return Value{}, false, wrapErr(ErrInvalidLookup, "value lookup on "+attr.Namespace+"."+attr.Label+", which is not a link")
 	}
 	e, ok, err := b.resolve(st.ValueLookup, ns, create)
 	if !ok || err != nil {

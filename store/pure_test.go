@@ -20,9 +20,11 @@ func TestPureImports(t *testing.T) {
 	pkg, err := build.ImportDir(".", 0)
 	require.NoError(t, err)
 	allowed := map[string]bool{
-		"bytes": true, "cmp": true, "crypto/sha1": true, "crypto/sha256": true, "encoding/binary": true, "encoding/hex": true,
-		"encoding/json": true, "errors": true, "fmt": true, "io": true, "math": true, "slices": true,
-		"strconv": true, "strings": true, "unicode/utf8": true, "sync": true, "time": true, "github.com/tidwall/btree": true,
+		"bytes": true, "cmp": true, "encoding/binary": true, "encoding/hex": true,
+		"errors": true, "io": true, "math": true, "slices": true,
+		"strconv": true, "strings": true, "unicode": true, "unicode/utf8": true, "sync": true, "time": true, "github.com/tidwall/btree": true,
+		"github.com/triplesync/triplesync/internal/errs": true, "github.com/triplesync/triplesync/internal/jsonlite": true,
+		"github.com/triplesync/triplesync/internal/sha2": true,
 	}
 	for _, imp := range pkg.Imports {
 		assert.True(t, allowed[imp], "store imports %q, which a pure package may not", imp)

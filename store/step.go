@@ -2,8 +2,7 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
+	"strconv"
 )
 
 // StepOp names a tx-step.
@@ -35,7 +34,7 @@ func (m Mode) String() string {
 	if int(m) < len(modeNames) {
 		return modeNames[m]
 	}
-	return fmt.Sprintf("Mode(%d)", m)
+	return "Mode(" + strconv.Itoa(int(m)) + ")"
 }
 
 // LookupRef addresses an entity by the value V of one of its unique
@@ -48,7 +47,7 @@ type LookupRef struct {
 }
 
 // String shows the lookup as [attr value] in errors and test output.
-func (l LookupRef) String() string { return fmt.Sprintf("[%s %s]", l.A, l.V) }
+func (l LookupRef) String() string { return "[" + l.A.String() + " " + l.V.String() + "]" }
 
 // Step is one tx-step: the unit clients send and every side applies. Which
 // fields are set depends on Op:
@@ -100,9 +99,9 @@ type StepError struct {
 // Error names the step, its op and the cause.
 func (e *StepError) Error() string {
 	if e.Op == "" {
-		return fmt.Sprintf("step %d: %v", e.Index, e.Err)
+		return "step " + strconv.Itoa(e.Index) + ": " + errText(e.Err)
 	}
-	return fmt.Sprintf("step %d (%s): %v", e.Index, e.Op, e.Err)
+	return "step " + strconv.Itoa(e.Index) + " (" + string(e.Op) + "): " + errText(e.Err)
 }
 
 // Unwrap returns the cause.
@@ -127,7 +126,7 @@ func (s Step) Encode(dst []byte) ([]byte, error) {
 		dst = append(dst, '"', ',')
 		if s.ValueLookup != nil {
 			if s.Op == OpDeepMergeTriple {
-				return nil, fmt.Errorf("%w: deep-merge-triple takes no value lookup", ErrMalformedStep)
+				return nil, wrapErr(ErrMalformedStep, "deep-merge-triple takes no value lookup")
 			}
 			dst = appendLookup(dst, *s.ValueLookup)
 		} else {
@@ -136,15 +135,14 @@ func (s Step) Encode(dst []byte) ([]byte, error) {
 		var opts stepOptions
 		if s.Mode != ModeUpsert {
 			if s.Op == OpRetractTriple || s.Mode > ModeUpdate {
-				return nil, fmt.Errorf("%w: %s with mode %s", ErrMalformedStep, s.Op, s.Mode)
+				return nil, wrapErr(ErrMalformedStep, string(s.Op)+" with mode "+s.Mode.String())
 			}
 			opts.Mode = s.Mode.String()
 		}
 		opts.ValueLookup = s.ValueLookup != nil
 		if opts != (stepOptions{}) {
-			b, _ := json.Marshal(opts) // a struct of a string and a bool always encodes
 			dst = append(dst, ',')
-			dst = append(dst, b...)
+			dst = appendOptions(dst, opts)
 		}
 	case OpDeleteEntity:
 		dst = append(dst, ',')
@@ -152,18 +150,14 @@ func (s Step) Encode(dst []byte) ([]byte, error) {
 		dst = append(dst, ',')
 		dst = appendJSONString(dst, s.Namespace)
 	case OpAddAttr, OpUpdateAttr:
-		b, err := json.Marshal(s.Attr)
-		if err != nil {
-			return nil, fmt.Errorf("encode attr: %w", err)
-		}
 		dst = append(dst, ',')
-		dst = append(dst, b...)
+		dst = appendAttr(dst, &s.Attr)
 	case OpDeleteAttr:
 		dst = append(dst, ',', '"')
 		dst = append(dst, s.A.String()...)
 		dst = append(dst, '"')
 	default:
-		return nil, fmt.Errorf("%w: unknown op %q", ErrMalformedStep, s.Op)
+		return nil, wrapErr(ErrMalformedStep, "unknown op "+strconv.Quote(string(s.Op)))
 	}
 	return append(dst, ']'), nil
 }
@@ -193,20 +187,19 @@ func (s Step) MarshalJSON() ([]byte, error) { return s.Encode(nil) }
 // UnmarshalJSON decodes a wire array, checking its shape (not whether the
 // entity or attribute exists: applying does that). It keeps nothing of b.
 func (s *Step) UnmarshalJSON(b []byte) error {
-	var arr []json.RawMessage
-	if err := json.Unmarshal(b, &arr); err != nil {
-		return fmt.Errorf("%w: want a JSON array: %v", ErrMalformedStep, err)
+	arr, err := rawArray(b)
+	if err != nil {
+		return wrapErr(ErrMalformedStep, "want a JSON array: "+err.Error())
 	}
 	if len(arr) == 0 {
-		return fmt.Errorf("%w: empty step", ErrMalformedStep)
+		return wrapErr(ErrMalformedStep, "empty step")
 	}
 	var op StepOp
-	if err := json.Unmarshal(arr[0], &op); err != nil {
-		return fmt.Errorf("%w: op must be a string", ErrMalformedStep)
+	if err := unmarshalString(arr[0], (*string)(&op)); err != nil {
+		return wrapErr(ErrMalformedStep, "op must be a string")
 	}
 	d := stepDecoder{op: op, arr: arr}
 	out := Step{Op: op}
-	var err error
 	switch op {
 	case OpAddTriple, OpDeepMergeTriple, OpRetractTriple:
 		err = d.triple(&out)
@@ -217,20 +210,18 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 		if out.E, out.Lookup, err = d.entity(1); err != nil {
 			return err
 		}
-		if err := json.Unmarshal(arr[2], &out.Namespace); err != nil || !validName(out.Namespace) {
-			return fmt.Errorf("%w: delete-entity namespace must be a name", ErrMalformedStep)
+		if err := unmarshalString(arr[2], &out.Namespace); err != nil || !validName(out.Namespace) {
+			return wrapErr(ErrMalformedStep, "delete-entity namespace must be a name")
 		}
 	case OpAddAttr, OpUpdateAttr:
 		if err = d.argc(1, 1); err != nil {
 			return err
 		}
-		dec := json.NewDecoder(bytes.NewReader(arr[1]))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&out.Attr); err != nil {
-			return fmt.Errorf("%w: %s attribute: %v", ErrMalformedStep, op, err)
+		if err := decodeAttr(arr[1], &out.Attr); err != nil {
+			return wrapErr(ErrMalformedStep, string(op)+" attribute: "+err.Error())
 		}
 		if err := out.Attr.Validate(); err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrMalformedStep, op, err)
+			return wrapErr(ErrMalformedStep, string(op)+": "+err.Error())
 		}
 		out.A = out.Attr.ID
 	case OpDeleteAttr:
@@ -239,7 +230,7 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 		}
 		out.A, err = d.id(1, "attribute")
 	default:
-		return fmt.Errorf("%w: unknown op %q", ErrMalformedStep, op)
+		return wrapErr(ErrMalformedStep, "unknown op "+strconv.Quote(string(op)))
 	}
 	if err != nil {
 		return err
@@ -251,24 +242,24 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 // stepDecoder holds one wire array while UnmarshalJSON takes it apart.
 type stepDecoder struct {
 	op  StepOp
-	arr []json.RawMessage
+	arr [][]byte // the elements' JSON texts
 }
 
 func (d *stepDecoder) argc(lo, hi int) error {
 	if n := len(d.arr) - 1; n < lo || n > hi {
-		return fmt.Errorf("%w: %s takes %d to %d arguments, got %d", ErrMalformedStep, d.op, lo, hi, n)
+		return wrapErr(ErrMalformedStep, string(d.op)+" takes "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi)+" arguments, got "+strconv.Itoa(n))
 	}
 	return nil
 }
 
 func (d *stepDecoder) id(i int, what string) (EntityID, error) {
 	var s string
-	if err := json.Unmarshal(d.arr[i], &s); err != nil {
-		return EntityID{}, fmt.Errorf("%w: %s %s must be a uuid string", ErrMalformedStep, d.op, what)
+	if err := unmarshalString(d.arr[i], &s); err != nil {
+		return EntityID{}, wrapErr(ErrMalformedStep, string(d.op)+" "+what+" must be a uuid string")
 	}
 	v, err := ParseEntityID(s)
 	if err != nil {
-		return EntityID{}, fmt.Errorf("%w: %s %s: %v", ErrMalformedStep, d.op, what, err)
+		return EntityID{}, wrapErr(ErrMalformedStep, string(d.op)+" "+what+": "+err.Error())
 	}
 	return v, nil
 }
@@ -289,9 +280,9 @@ func (d *stepDecoder) lookup(i int, what string) (*LookupRef, bool, error) {
 	if len(raw) == 0 || raw[0] != '[' {
 		return nil, false, nil
 	}
-	var pair []json.RawMessage
-	if err := json.Unmarshal(raw, &pair); err != nil || len(pair) != 2 {
-		return nil, true, fmt.Errorf("%w: %s %s lookup must be [attr-id, value]", ErrMalformedStep, d.op, what)
+	pair, err := rawArray(raw)
+	if err != nil || len(pair) != 2 {
+		return nil, true, wrapErr(ErrMalformedStep, string(d.op)+" "+what+" lookup must be [attr-id, value]")
 	}
 	sub := stepDecoder{op: d.op, arr: pair}
 	a, err := sub.id(0, what+" lookup attribute")
@@ -300,7 +291,7 @@ func (d *stepDecoder) lookup(i int, what string) (*LookupRef, bool, error) {
 	}
 	v, err := ParseValue(pair[1])
 	if err != nil {
-		return nil, true, fmt.Errorf("%w: %s %s lookup value: %v", ErrMalformedStep, d.op, what, err)
+		return nil, true, wrapErr(ErrMalformedStep, string(d.op)+" "+what+" lookup value: "+err.Error())
 	}
 	return &LookupRef{A: a, V: v}, true, nil
 }
@@ -318,10 +309,8 @@ func (d *stepDecoder) triple(out *Step) error {
 	}
 	var opts stepOptions
 	if len(d.arr) == 5 {
-		dec := json.NewDecoder(bytes.NewReader(d.arr[4]))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&opts); err != nil {
-			return fmt.Errorf("%w: %s options: %v", ErrMalformedStep, d.op, err)
+		if err := decodeOptions(d.arr[4], &opts); err != nil {
+			return wrapErr(ErrMalformedStep, string(d.op)+" options: "+err.Error())
 		}
 	}
 	switch opts.Mode {
@@ -332,18 +321,18 @@ func (d *stepDecoder) triple(out *Step) error {
 	case "update":
 		out.Mode = ModeUpdate
 	default:
-		return fmt.Errorf("%w: %s mode %q", ErrMalformedStep, d.op, opts.Mode)
+		return wrapErr(ErrMalformedStep, string(d.op)+" mode "+strconv.Quote(opts.Mode))
 	}
 	if d.op == OpRetractTriple && opts.Mode != "" {
-		return fmt.Errorf("%w: retract-triple takes no mode", ErrMalformedStep)
+		return wrapErr(ErrMalformedStep, "retract-triple takes no mode")
 	}
 	if opts.ValueLookup {
 		if d.op == OpDeepMergeTriple {
-			return fmt.Errorf("%w: deep-merge-triple takes no value lookup", ErrMalformedStep)
+			return wrapErr(ErrMalformedStep, "deep-merge-triple takes no value lookup")
 		}
 		l, ok, err := d.lookup(3, "value")
 		if !ok {
-			err = fmt.Errorf("%w: %s value lookup must be [attr-id, value]", ErrMalformedStep, d.op)
+			err = wrapErr(ErrMalformedStep, string(d.op)+" value lookup must be [attr-id, value]")
 		}
 		if err != nil {
 			return err
@@ -352,10 +341,10 @@ func (d *stepDecoder) triple(out *Step) error {
 		return nil
 	}
 	if out.V, err = ParseValue(d.arr[3]); err != nil {
-		return fmt.Errorf("%w: %s value: %v", ErrMalformedStep, d.op, err)
+		return wrapErr(ErrMalformedStep, string(d.op)+" value: "+err.Error())
 	}
 	if d.op == OpDeepMergeTriple && out.V.Kind() != KindJSON {
-		return fmt.Errorf("%w: deep-merge-triple value must be an object or array", ErrMalformedStep)
+		return wrapErr(ErrMalformedStep, "deep-merge-triple value must be an object or array")
 	}
 	return nil
 }
@@ -363,9 +352,9 @@ func (d *stepDecoder) triple(out *Step) error {
 // DecodeSteps decodes a JSON array of steps, naming the first bad one by its
 // index in a *StepError.
 func DecodeSteps(b []byte) ([]Step, error) {
-	var raws []json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
-		return nil, fmt.Errorf("%w: tx-steps must be a JSON array: %v", ErrMalformedStep, err)
+	raws, err := rawArray(b)
+	if err != nil {
+		return nil, wrapErr(ErrMalformedStep, "tx-steps must be a JSON array: "+err.Error())
 	}
 	steps := make([]Step, len(raws))
 	for i, r := range raws {

@@ -1,7 +1,5 @@
 package store
 
-import "fmt"
-
 // Triple is one fact: entity E has value V for attribute A. CreatedAt is in
 // milliseconds since the Unix epoch and is carried, never compared, by the
 // indexes.
@@ -17,7 +15,7 @@ func (t Triple) Key() TripleKey { return TripleKey{E: t.E, A: t.A, V: t.V} }
 
 // String shows the triple as [e a v] in errors and test output.
 func (t Triple) String() string {
-	return fmt.Sprintf("[%s %s %s]", t.E, t.A, t.V)
+	return "[" + t.E.String() + " " + t.A.String() + " " + t.V.String() + "]"
 }
 
 // TripleKey identifies a triple, like the triples table's primary key

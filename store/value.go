@@ -1,12 +1,14 @@
 package store
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
 )
 
 // Kind is the JSON type of a [Value]. The constants are declared in the
@@ -29,7 +31,7 @@ func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
 	}
-	return fmt.Sprintf("Kind(%d)", k)
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Value is one JSON value held by a triple. It is immutable and comparable
@@ -74,7 +76,7 @@ func Number(f float64) Value {
 // NumberOK is Number that reports NaN and infinities as ErrInvalidValue.
 func NumberOK(f float64) (Value, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return Value{}, fmt.Errorf("%w: number %v", ErrInvalidValue, f)
+		return Value{}, wrapErr(ErrInvalidValue, "number "+strconv.FormatFloat(f, 'g', -1, 64))
 	}
 	if f == 0 {
 		f = 0 // fold -0 into 0 so == agrees with the order
@@ -151,28 +153,50 @@ func ParseValue(data []byte) (Value, error) {
 	return parseValueDecoded(data)
 }
 
-// parseValueDecoded is ParseValue through encoding/json: every shape.
+// parseValueDecoded is ParseValue for every shape. Its errors read as
+// those of the encoding/json stream decoder it replaces.
 func parseValueDecoded(data []byte) (Value, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var x any
-	if err := dec.Decode(&x); err != nil {
-		return Value{}, fmt.Errorf("%w: %v", ErrInvalidValue, err)
+	var d jsonlite.Decoder
+	d.Reset(data)
+	x, err := d.Any()
+	if err != nil {
+		return Value{}, wrapErr(ErrInvalidValue, streamErrText(data, err))
 	}
-	// Only JSON whitespace may follow. (dec.More and dec.Token let a stray
-	// closing bracket through: "1 ]" decoded as 1.)
-	for _, c := range data[dec.InputOffset():] {
+	// Only JSON whitespace may follow.
+	for _, c := range data[d.Offset():] {
 		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return Value{}, fmt.Errorf("%w: trailing data after JSON value", ErrInvalidValue)
+			return Value{}, wrapErr(ErrInvalidValue, "trailing data after JSON value")
 		}
 	}
 	return FromAny(x)
 }
 
-// FromAny converts a decoded JSON value (nil, bool, float64, json.Number,
-// string, map[string]any, []any, and the other Go numeric types) into a
-// Value. Any other Go value (a struct, []string, an [EntityID], ...) goes
-// through encoding/json first, so FromAny(x) equals ParseValue of x's JSON.
+// streamErrText is err (from reading data's first value) as
+// encoding/json's stream decoder words it: input that ends inside the value
+// is "unexpected EOF", input of only whitespace "EOF".
+func streamErrText(data []byte, err error) string {
+	se, ok := err.(*jsonlite.SyntaxError)
+	if !ok || se.Offset <= int64(len(data)) && se.Error() != "unexpected end of JSON input" {
+		return err.Error()
+	}
+	for _, c := range data {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return "unexpected EOF"
+		}
+	}
+	return "EOF"
+}
+
+// FromAny converts a decoded JSON value (nil, bool, float64, a number's
+// text as json.Number or jsonlite.Num, string, map[string]any, []any, and
+// the other Go numeric types) into a Value. A few other Go values go
+// through their JSON first, so FromAny(x) equals ParseValue of x's JSON:
+// []string, map[string]string, a value with a MarshalJSON method (such as
+// json.RawMessage) or a MarshalText method (such as an [EntityID]), and
+// []EntityID. Any other type (a struct without those methods, a channel)
+// is an error wrapping ErrInvalidValue: the package does without
+// encoding/json and its reflection, which the WebAssembly client cannot
+// afford.
 func FromAny(x any) (Value, error) {
 	if v, ok, err := fromScalar(x); ok {
 		return v, err
@@ -187,11 +211,44 @@ func FromAny(x any) (Value, error) {
 		}
 		return Value{kind: KindJSON, str: string(canon)}, nil
 	}
-	b, err := json.Marshal(x)
+	b, err := marshalOther(x)
 	if err != nil {
-		return Value{}, fmt.Errorf("%w: %T: %v", ErrInvalidValue, x, err)
+		return Value{}, wrapErr(ErrInvalidValue, typeName(x)+": "+err.Error())
 	}
 	return ParseValue(b)
+}
+
+// marshalOther is x's JSON for the Go types FromAny takes through JSON.
+func marshalOther(x any) ([]byte, error) {
+	switch t := x.(type) {
+	case interface{ MarshalJSON() ([]byte, error) }:
+		b, err := t.MarshalJSON()
+		if err != nil {
+			return nil, errs.Wrap("json: error calling MarshalJSON for type "+typeName(x), err)
+		}
+		return b, nil
+	case interface{ MarshalText() ([]byte, error) }:
+		b, err := t.MarshalText()
+		if err != nil {
+			return nil, errs.Wrap("json: error calling MarshalText for type "+typeName(x), err)
+		}
+		return jsonlite.AppendString(nil, string(b)), nil
+	case []EntityID:
+		if t == nil {
+			return []byte("null"), nil
+		}
+		b := []byte{'['}
+		for i, id := range t {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, id.String()...)
+			b = append(b, '"')
+		}
+		return append(b, ']'), nil
+	}
+	return jsonlite.AppendAny(nil, x)
 }
 
 // fromScalar converts the Go types that map straight to a JSON scalar. ok is
@@ -204,12 +261,11 @@ func fromScalar(x any) (v Value, ok bool, err error) {
 		return Bool(t), true, nil
 	case string:
 		return String(t), true, nil
-	case json.Number:
-		f, perr := strconv.ParseFloat(string(t), 64)
-		if perr != nil {
-			return Value{}, true, fmt.Errorf("%w: number %s", ErrInvalidValue, t)
-		}
-		v, err = NumberOK(f)
+	case jsonlite.Num:
+		v, err = numberText(string(t))
+		return v, true, err
+	case numberType:
+		v, err = numberText(t.String())
 		return v, true, err
 	}
 	if f, isNum := toFloat(x); isNum {
@@ -257,13 +313,106 @@ func canonicalJSON(x any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(norm); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidValue, err)
+	return appendCanonical(nil, norm), nil
+}
+
+// appendCanonical appends normalised x (nil, bool, finite float64, string,
+// map[string]any, []any) as encoding/json's Encoder with SetEscapeHTML(false)
+// writes it: keys sorted bytewise, no space.
+func appendCanonical(dst []byte, x any) []byte {
+	switch t := x.(type) {
+	case nil:
+		return append(dst, "null"...)
+	case bool:
+		return strconv.AppendBool(dst, t)
+	case float64:
+		dst, _ = jsonlite.AppendFloat(dst, t) // normalise let only finite numbers through
+		return dst
+	case string:
+		return appendStringNoHTML(dst, t)
+	case []any:
+		dst = append(dst, '[')
+		for i, e := range t {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendCanonical(dst, e)
+		}
+		return append(dst, ']')
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendStringNoHTML(dst, k)
+			dst = append(dst, ':')
+			dst = appendCanonical(dst, t[k])
+		}
+		return append(dst, '}')
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	panic("store: appendCanonical of " + typeName(x))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendStringNoHTML appends s as a JSON string as encoding/json does with
+// HTML escaping off: quotes, backslashes and control characters escaped,
+// U+2028 and U+2029 too, each byte of invalid UTF-8 as \ufffd.
+func appendStringNoHTML(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
 
 // normalise rewrites x into the plain JSON types (nil, bool, float64,
@@ -272,7 +421,7 @@ func canonicalJSON(x any) ([]byte, error) {
 func normalise(x any) (any, error) {
 	if f, ok := toFloat(x); ok {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("%w: number %v", ErrInvalidValue, f)
+			return nil, wrapErr(ErrInvalidValue, "number "+strconv.FormatFloat(f, 'g', -1, 64))
 		}
 		if f == 0 {
 			f = 0
@@ -300,33 +449,55 @@ func normalise(x any) (any, error) {
 			out[i] = n
 		}
 		return out, nil
-	case json.Number:
-		f, err := strconv.ParseFloat(string(t), 64)
-		if err != nil || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("%w: number %s", ErrInvalidValue, t)
-		}
-		if f == 0 {
-			f = 0
-		}
-		return f, nil
+	case jsonlite.Num:
+		return normaliseNumber(string(t))
+	case numberType:
+		return normaliseNumber(t.String())
 	case Value:
 		return t.Any(), nil
 	case nil, bool, string:
 		return x, nil
 	}
-	// Any other Go value: take its JSON and decode that, so struct field
-	// order or a custom marshaler cannot leak into the canonical form.
-	b, err := json.Marshal(x)
+	// Any other Go value: take its JSON and decode that, so a custom
+	// marshaler cannot leak into the canonical form.
+	b, err := marshalOther(x)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %T: %v", ErrInvalidValue, x, err)
+		return nil, wrapErr(ErrInvalidValue, typeName(x)+": "+err.Error())
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var y any
-	if err := dec.Decode(&y); err != nil {
-		return nil, fmt.Errorf("%w: %T: %v", ErrInvalidValue, x, err)
+	y, err := jsonlite.Decode(b)
+	if err != nil {
+		return nil, wrapErr(ErrInvalidValue, typeName(x)+": "+err.Error())
 	}
 	return normalise(y)
+}
+
+// numberType is a number's text with encoding/json's Number methods:
+// json.Number, without importing encoding/json.
+type numberType interface {
+	String() string
+	Float64() (float64, error)
+	Int64() (int64, error)
+}
+
+// numberText is the Value of a number's text.
+func numberText(s string) (Value, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return Value{}, wrapErr(ErrInvalidValue, "number "+s)
+	}
+	return NumberOK(f)
+}
+
+// normaliseNumber is normalise of a number's text.
+func normaliseNumber(s string) (any, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return nil, wrapErr(ErrInvalidValue, "number "+s)
+	}
+	if f == 0 {
+		f = 0
+	}
+	return f, nil
 }
 
 // Any returns v as the Go value encoding/json would decode it into: nil,
@@ -341,13 +512,41 @@ func (v Value) Any() any {
 	case KindString:
 		return v.str
 	case KindJSON:
-		var x any
-		if err := json.Unmarshal([]byte(v.str), &x); err != nil {
+		var d jsonlite.Decoder
+		d.Reset([]byte(v.str))
+		x, err := decodeFloats(&d)
+		if err != nil {
 			panic("store: corrupt canonical JSON in value: " + err.Error())
 		}
 		return x
 	}
 	return nil
+}
+
+// decodeFloats reads the next value as encoding/json decodes it into an
+// any: nil, bool, float64, string, []any, map[string]any.
+func decodeFloats(d *jsonlite.Decoder) (any, error) {
+	switch d.Peek() {
+	case jsonlite.Array:
+		out := []any{}
+		err := d.Array(func(int) error {
+			x, err := decodeFloats(d)
+			out = append(out, x)
+			return err
+		})
+		return out, err
+	case jsonlite.Object:
+		out := map[string]any{}
+		err := d.Object(func(k string) error {
+			x, err := decodeFloats(d)
+			out[k] = x
+			return err
+		})
+		return out, err
+	case jsonlite.Number:
+		return d.Float64()
+	}
+	return d.Any()
 }
 
 // AppendJSON appends v's canonical JSON text to dst.
@@ -389,8 +588,7 @@ func (v Value) AppendJSON(dst []byte) []byte {
 func appendQuoted(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s) // a Go string always encodes
-			return append(dst, b...)
+			return jsonlite.AppendString(dst, s)
 		}
 	}
 	dst = append(dst, '"')

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -135,6 +136,16 @@ func TestParseValueErrors(t *testing.T) {
 	}
 }
 
+// jsonPoint encodes itself, with keys out of order.
+type jsonPoint struct{ X, Y float64 }
+
+func (p jsonPoint) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(p.X) {
+		return nil, errors.New("NaN")
+	}
+	return []byte(`{"y":` + strconv.FormatFloat(p.Y, 'g', -1, 64) + `, "x":` + strconv.FormatFloat(p.X, 'g', -1, 64) + `}`), nil
+}
+
 func TestFromAny(t *testing.T) {
 	type point struct {
 		Y int `json:"y"`
@@ -158,10 +169,13 @@ func TestFromAny(t *testing.T) {
 		{"map", map[string]any{"b": 1, "a": int64(2)}, `{"a":2,"b":1}`},
 		{"big int in map equals its parse", map[string]any{"n": int64(math.MaxInt64)}, `{"n":9223372036854775807}`},
 		{"nested Value", []any{store.Number(1), map[string]any{"x": store.Null()}}, `[1,{"x":null}]`},
-		{"struct keys sorted", point{Y: 1, X: 2}, `{"x":2,"y":1}`},
+		{"marshaler's keys sorted", jsonPoint{Y: 1, X: 2}, `{"x":2,"y":1}`},
+		{"json.RawMessage", json.RawMessage(` [1, {"b":2,"a":1}] `), `[1,{"a":1,"b":2}]`},
+		{"[]EntityID", []store.EntityID{id}, `["11111111-1111-4111-8111-111111111111"]`},
+		{"map[string]string", map[string]string{"b": "<", "a": "x"}, `{"a":"x","b":"<"}`},
 		{"[]string", []string{"a", "b"}, `["a","b"]`},
 		{"entity id", id, `"11111111-1111-4111-8111-111111111111"`},
-		{"struct in a map", map[string]any{"p": point{Y: 1}}, `{"p":{"x":0,"y":1}}`},
+		{"marshaler in a map", map[string]any{"p": jsonPoint{Y: 1}, "id": id}, `{"id":"11111111-1111-4111-8111-111111111111","p":{"x":0,"y":1}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,7 +184,9 @@ func TestFromAny(t *testing.T) {
 			assert.Equal(t, mustValue(t, tt.want), v, "FromAny(%#v)", tt.in)
 		})
 	}
-	for _, bad := range []any{math.NaN(), map[string]any{"a": math.Inf(1)}, make(chan int), []any{func() {}}} {
+	// A struct without MarshalJSON: the package has no reflection to encode it.
+	for _, bad := range []any{math.NaN(), map[string]any{"a": math.Inf(1)}, make(chan int), []any{func() {}},
+		point{Y: 1}, map[string]any{"p": point{}}, jsonPoint{X: math.NaN()}} {
 		_, err := store.FromAny(bad)
 		assert.ErrorIs(t, err, store.ErrInvalidValue, "FromAny(%T)", bad)
 	}
