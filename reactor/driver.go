@@ -4,11 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/internal/wire"
 	"github.com/triplesync/triplesync/store"
 )
@@ -428,13 +429,13 @@ func (c *Client) act(rd Ready, timer *time.Timer) (closed bool) {
 		}
 		frame, err := wire.Encode(nil, m)
 		if err != nil {
-			c.report(fmt.Errorf("reactor: encode %s: %w", m.Op(), err))
+			c.report(errs.Wrap("reactor: encode "+m.Op(), err))
 			continue
 		}
 		select {
 		case c.conn.out <- frame:
 		default:
-			c.report(fmt.Errorf("reactor: send queue full (%d frames): reconnecting", cap(c.conn.out)))
+			c.report(errors.New("reactor: send queue full (" + strconv.Itoa(cap(c.conn.out)) + " frames): reconnecting"))
 			c.dropConn()
 			closed = true
 		}
@@ -596,7 +597,7 @@ func (c *Client) start(conn Conn) {
 			}
 			msg, err := wire.Parse(frame)
 			if err != nil {
-				c.report(fmt.Errorf("reactor: decode frame: %w", err))
+				c.report(errs.Wrap("reactor: decode frame", err))
 				continue
 			}
 			if !emit(connEvent{gen: lc.gen, kind: evMessage, msg: msg}) {

@@ -4,10 +4,11 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"sync"
+
+	"github.com/triplesync/triplesync/internal/errs"
 )
 
 // MemStorage is a [Storage] in memory: for tests, and for programs that
@@ -43,14 +44,14 @@ func (s *MemStorage) Load(ctx context.Context) (*State, error) {
 	for _, k := range slices.Sorted(maps.Keys(s.queries)) {
 		var q CachedQuery
 		if err := json.Unmarshal(s.queries[k], &q); err != nil {
-			return nil, fmt.Errorf("load query %s: %w", k, err)
+			return nil, errs.Wrap("load query "+k, err)
 		}
 		st.Queries = append(st.Queries, q)
 	}
 	for _, v := range s.mutations {
 		var m Mutation
 		if err := json.Unmarshal(v, &m); err != nil {
-			return nil, fmt.Errorf("load mutation: %w", err)
+			return nil, errs.Wrap("load mutation", err)
 		}
 		st.Mutations = append(st.Mutations, m)
 	}
@@ -68,7 +69,7 @@ func (s *MemStorage) Write(ctx context.Context, b *Batch) error {
 	for _, q := range b.PutQueries {
 		data, err := json.Marshal(q)
 		if err != nil {
-			return fmt.Errorf("encode query %s: %w", q.ID, err)
+			return errs.Wrap("encode query "+q.ID, err)
 		}
 		queries[q.ID] = data
 	}
@@ -76,7 +77,7 @@ func (s *MemStorage) Write(ctx context.Context, b *Batch) error {
 	for _, m := range b.PutMutations {
 		data, err := json.Marshal(m)
 		if err != nil {
-			return fmt.Errorf("encode mutation %s: %w", m.ID, err)
+			return errs.Wrap("encode mutation "+m.ID, err)
 		}
 		mutations[m.ID] = data
 	}

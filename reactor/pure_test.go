@@ -34,8 +34,9 @@ func TestPure(t *testing.T) {
 	require.NoError(t, err)
 	allowed := map[string]bool{
 		"bytes": true, "cmp": true, "context": true, "crypto/rand": true, "crypto/sha256": true, "encoding/binary": true,
-		"encoding/hex": true, "encoding/json": true, "errors": true, "fmt": true, "io": true, "maps": true, "slices": true,
+		"encoding/hex": true, "encoding/json": true, "errors": true, "io": true, "maps": true, "slices": true,
 		"strconv": true, "sync": true, "sync/atomic": true, "time": true,
+		"github.com/triplesync/triplesync/internal/errs": true,
 		"github.com/triplesync/triplesync/internal/wire": true,
 		"github.com/triplesync/triplesync/query":         true,
 		"github.com/triplesync/triplesync/store":         true,

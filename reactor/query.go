@@ -3,9 +3,9 @@ package reactor
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/internal/wire"
 	"github.com/triplesync/triplesync/query"
 	"github.com/triplesync/triplesync/store"
@@ -223,7 +223,7 @@ func (c *Core) addQueryOK(m *wire.AddQueryOK) {
 	}
 	base, unknown, err := c.loadTriples(m.Result)
 	if err != nil {
-		qs.serverErr = fmt.Errorf("reactor: query %s: load result: %w", qs.id, err)
+		qs.serverErr = errs.Wrap("reactor: query "+qs.id+": load result", err)
 		c.recompute(qs)
 		return
 	}

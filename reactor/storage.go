@@ -4,9 +4,10 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
+	"strconv"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/internal/wire"
 	"github.com/triplesync/triplesync/store"
 )
@@ -198,10 +199,10 @@ func (m Mutation) MarshalJSON() ([]byte, error) {
 func (m *Mutation) UnmarshalJSON(b []byte) error {
 	var j mutationJSON
 	if err := json.Unmarshal(b, &j); err != nil {
-		return fmt.Errorf("%w: mutation: %v", ErrCorrupt, err)
+		return corrupt("mutation: " + err.Error())
 	}
 	if j.V != recordVersion || j.ID == "" {
-		return fmt.Errorf("%w: mutation: version %d, id %q", ErrCorrupt, j.V, j.ID)
+		return corrupt("mutation: version " + strconv.Itoa(j.V) + ", id " + strconv.Quote(j.ID))
 	}
 	*m = Mutation{ID: j.ID, Seq: j.Seq, Steps: j.Steps, Created: j.Created, TxID: j.TxID, Confirmed: j.Confirmed}
 	return nil
@@ -229,11 +230,15 @@ func (q CachedQuery) MarshalJSON() ([]byte, error) {
 func (q *CachedQuery) UnmarshalJSON(b []byte) error {
 	var j cachedQueryJSON
 	if err := json.Unmarshal(b, &j); err != nil {
-		return fmt.Errorf("%w: cached query: %v", ErrCorrupt, err)
+		return corrupt("cached query: " + err.Error())
 	}
 	if j.V != recordVersion || j.ID == "" {
-		return fmt.Errorf("%w: cached query: version %d, id %q", ErrCorrupt, j.V, j.ID)
+		return corrupt("cached query: version " + strconv.Itoa(j.V) + ", id " + strconv.Quote(j.ID))
 	}
 	*q = CachedQuery{ID: j.ID, Q: j.Q, Triples: j.Triples, ProcessedTxID: j.ProcessedTxID, LastUsed: j.LastUsed}
 	return nil
 }
+
+// corrupt returns an error wrapping [ErrCorrupt] whose message is
+// ErrCorrupt's, ": " and detail.
+func corrupt(detail string) error { return errs.With(ErrCorrupt.Error()+": "+detail, ErrCorrupt) }

@@ -3,10 +3,11 @@ package wasm
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/reactor"
 )
 
@@ -38,7 +39,7 @@ type Options struct {
 func ParseOptions(data []byte) (Options, error) {
 	var o Options
 	if err := json.Unmarshal(data, &o); err != nil {
-		return o, fmt.Errorf("wasm: options: %w", err)
+		return o, errs.Wrap("wasm: options", err)
 	}
 	if o.AppID == "" {
 		o.AppID = "default"
@@ -52,15 +53,15 @@ func ParseOptions(data []byte) (Options, error) {
 	case o.URL == "":
 		return o, errors.New("wasm: options: url is required")
 	case !strings.HasPrefix(o.URL, "ws://") && !strings.HasPrefix(o.URL, "wss://"):
-		return o, fmt.Errorf("wasm: options: url %q: want a ws or wss URL", o.URL)
+		return o, errors.New("wasm: options: url " + strconv.Quote(o.URL) + ": want a ws or wss URL")
 	case o.Storage != "indexeddb" && o.Storage != "memory":
-		return o, fmt.Errorf("wasm: options: storage %q: want indexeddb or memory", o.Storage)
+		return o, errors.New("wasm: options: storage " + strconv.Quote(o.Storage) + ": want indexeddb or memory")
 	case o.MinBackoffMs < 0 || o.MaxBackoffMs < 0:
 		return o, errors.New("wasm: options: negative backoff")
 	}
 	cfg := StorageConfig{App: o.AppID, Factory: NewMemFactory()}
 	if err := cfg.validate(); err != nil {
-		return o, fmt.Errorf("wasm: options: appId: %w", err)
+		return o, errs.Wrap("wasm: options: appId", err)
 	}
 	return o, nil
 }

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -45,13 +46,13 @@ type opJSON struct {
 func DecodeOps(data []byte) ([]store.TxOp, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%w: want an array of ops: %v", ErrBadOp, err)
+		return nil, badOp("want an array of ops: " + err.Error())
 	}
 	ops := make([]store.TxOp, 0, len(raw))
 	for i, r := range raw {
 		op, err := decodeOp(r)
 		if err != nil {
-			return nil, fmt.Errorf("op %d: %w", i, err)
+			return nil, errs.Wrap("op "+strconv.Itoa(i), err)
 		}
 		ops = append(ops, op)
 	}
@@ -61,7 +62,7 @@ func DecodeOps(data []byte) ([]store.TxOp, error) {
 func decodeOp(r json.RawMessage) (store.TxOp, error) {
 	var j opJSON
 	if err := json.Unmarshal(r, &j); err != nil || j.Action == "" {
-		return store.TxOp{}, fmt.Errorf("%w: want {action, namespace, id, args}", ErrBadOp)
+		return store.TxOp{}, errBadOpShape
 	}
 	op := store.TxOp{Action: j.Action, Namespace: j.Namespace}
 	switch j.Mode {
@@ -69,7 +70,7 @@ func decodeOp(r json.RawMessage) (store.TxOp, error) {
 	case "update":
 		op.Mode = store.ModeUpdate
 	default:
-		return op, fmt.Errorf("%w: mode %q: want upsert or update", ErrBadOp, j.Mode)
+		return op, badOp("mode " + strconv.Quote(j.Mode) + ": want upsert or update")
 	}
 	if j.ID != "" {
 		id, l, err := parseTarget(j.ID)
@@ -85,11 +86,11 @@ func decodeOp(r json.RawMessage) (store.TxOp, error) {
 	for k, v := range j.Args {
 		x, err := decodeValue(v)
 		if err != nil {
-			return op, fmt.Errorf("%w: %s: %v", ErrBadOp, k, err)
+			return op, badOp(k + ": " + err.Error())
 		}
 		if link {
 			if x, err = linkTargets(x); err != nil {
-				return op, fmt.Errorf("%s: %w", k, err)
+				return op, errs.Wrap(k, err)
 			}
 		}
 		op.Args[k] = x
@@ -121,7 +122,7 @@ func linkTargets(x any) (any, error) {
 		for i, e := range v {
 			s, ok := e.(string)
 			if !ok {
-				return nil, fmt.Errorf("%w: link target %v: want an id or a lookup", ErrBadOp, e)
+				return nil, badOp("link target " + formatAny(e) + ": want an id or a lookup")
 			}
 			t, err := target(s)
 			if err != nil {
@@ -131,7 +132,7 @@ func linkTargets(x any) (any, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("%w: link target %v: want an id, a lookup or an array of them", ErrBadOp, x)
+	return nil, badOp("link target " + formatAny(x) + ": want an id, a lookup or an array of them")
 }
 
 func target(s string) (any, error) {
@@ -150,17 +151,22 @@ func parseTarget(s string) (store.EntityID, *store.Lookup, error) {
 	if rest, ok := strings.CutPrefix(s, LookupPrefix); ok {
 		label, val, ok := strings.Cut(rest, "__")
 		if !ok || label == "" {
-			return store.EntityID{}, nil, fmt.Errorf("%w: lookup %q: want lookup__<label>__<JSON value>", ErrBadOp, s)
+			return store.EntityID{}, nil, badOp("lookup " + strconv.Quote(s) + ": want lookup__<label>__<JSON value>")
 		}
 		v, err := decodeValue(json.RawMessage(val))
 		if err != nil {
-			return store.EntityID{}, nil, fmt.Errorf("%w: lookup %q: value: %v", ErrBadOp, s, err)
+			return store.EntityID{}, nil, badOp("lookup " + strconv.Quote(s) + ": value: " + err.Error())
 		}
 		return store.EntityID{}, &store.Lookup{Label: label, Value: v}, nil
 	}
 	id, err := store.ParseEntityID(s)
 	if err != nil {
-		return store.EntityID{}, nil, fmt.Errorf("%w: id %q: %v", ErrBadOp, s, err)
+		return store.EntityID{}, nil, badOp("id " + strconv.Quote(s) + ": " + err.Error())
 	}
 	return id, nil, nil
 }
+
+// badOp returns an error wrapping [ErrBadOp]: fmt.Errorf("%w: "+detail, ErrBadOp).
+func badOp(detail string) error { return wrapSentinel(ErrBadOp, detail) }
+
+var errBadOpShape = badOp("want {action, namespace, id, args}")

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/reactor"
 )
 
@@ -63,13 +63,13 @@ func (c *StorageConfig) validate() error {
 	case c.Factory == nil:
 		return errors.New("wasm: storage config: Factory is required")
 	case c.App == "" || len(c.App) > 100:
-		return fmt.Errorf("wasm: storage config: App %q: want 1 to 100 bytes", c.App)
+		return errors.New("wasm: storage config: App " + strconv.Quote(c.App) + ": want 1 to 100 bytes")
 	case c.Format < 0:
-		return fmt.Errorf("wasm: storage config: Format %d is negative", c.Format)
+		return errors.New("wasm: storage config: Format " + strconv.Itoa(c.Format) + " is negative")
 	}
 	for _, r := range c.App {
 		if !(r == '-' || r == '_' || r == '.' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
-			return fmt.Errorf("wasm: storage config: App %q: only letters, digits, '-', '_' and '.'", c.App)
+			return errors.New("wasm: storage config: App " + strconv.Quote(c.App) + ": only letters, digits, '-', '_' and '.'")
 		}
 	}
 	return nil
@@ -204,7 +204,7 @@ func (s *Storage) prepare(ctx context.Context, db DB) error {
 	if old != "" {
 		recs, err := readOld(ctx, s.cfg.Factory, old)
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", old, err)
+			return errs.Wrap("migrate "+old, err)
 		}
 		puts = append(recs, puts...)
 	}
@@ -293,10 +293,10 @@ func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
 	for _, r := range mutations {
 		var m reactor.Mutation
 		if err := json.Unmarshal(r.Value, &m); err != nil {
-			return nil, fmt.Errorf("load mutation %s: %w", r.Key, err)
+			return nil, errs.Wrap("load mutation "+r.Key, err)
 		}
 		if m.ID != r.Key {
-			return nil, fmt.Errorf("load mutation %s: %w: stored under another id %s", r.Key, reactor.ErrCorrupt, m.ID)
+			return nil, errs.With("load mutation "+r.Key+": "+reactor.ErrCorrupt.Error()+": stored under another id "+m.ID, reactor.ErrCorrupt)
 		}
 		st.Mutations = append(st.Mutations, m)
 	}
@@ -366,7 +366,7 @@ func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 	for _, m := range b.PutMutations {
 		data, err := json.Marshal(m)
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode mutation %s: %w", m.ID, err)
+			return nil, nil, errs.Wrap("encode mutation "+m.ID, err)
 		}
 		muts = append(muts, Put{Store: storeMutations, Key: m.ID, Value: data})
 	}
@@ -379,7 +379,7 @@ func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 	for _, q := range b.PutQueries {
 		data, err := json.Marshal(q)
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode query %s: %w", q.ID, err)
+			return nil, nil, errs.Wrap("encode query "+q.ID, err)
 		}
 		caches = append(caches, Put{Store: storeQueries, Key: q.ID, Value: data})
 	}
