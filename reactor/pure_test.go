@@ -33,7 +33,7 @@ func TestPure(t *testing.T) {
 	pkg, err := build.ImportDir(".", 0)
 	require.NoError(t, err)
 	allowed := map[string]bool{
-		"bytes": true, "cmp": true, "context": true, "crypto/rand": true, "crypto/sha256": true, "encoding/binary": true,
+		"bytes": true, "cmp": true, "context": true, "crypto/sha256": true, "math/rand/v2": true, "encoding/binary": true,
 		"encoding/hex": true, "encoding/json": true, "errors": true, "io": true, "maps": true, "slices": true,
 		"strconv": true, "sync": true, "sync/atomic": true, "time": true,
 		"github.com/triplesync/triplesync/internal/errs": true,
