@@ -1,7 +1,6 @@
 package reactor
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"maps"
@@ -55,7 +54,7 @@ func (s *MemStorage) Load(ctx context.Context) (*State, error) {
 		}
 		st.Mutations = append(st.Mutations, m)
 	}
-	slices.SortFunc(st.Mutations, func(a, b Mutation) int { return cmp.Compare(a.Seq, b.Seq) })
+	SortBySeq(st.Mutations)
 	return st, nil
 }
 

@@ -141,22 +141,56 @@ func (b *Batch) Merge(next *Batch) *Batch {
 			delM[k] = true
 		}
 	}
+	// Sorted as pointers: see sortBySeq.
+	ps := make([]*Setting, 0, len(settings))
 	for _, s := range settings {
+		ps = append(ps, s)
+	}
+	slices.SortFunc(ps, func(x, y *Setting) int { return cmp.Compare(x.Key, y.Key) })
+	for _, s := range ps {
 		out.PutSettings = append(out.PutSettings, *s)
 	}
+	pq := make([]*CachedQuery, 0, len(queries))
 	for _, q := range queries {
+		pq = append(pq, q)
+	}
+	slices.SortFunc(pq, func(x, y *CachedQuery) int { return cmp.Compare(x.ID, y.ID) })
+	for _, q := range pq {
 		out.PutQueries = append(out.PutQueries, *q)
 	}
 	for _, m := range mutations {
 		out.PutMutations = append(out.PutMutations, *m)
 	}
-	slices.SortFunc(out.PutSettings, func(x, y Setting) int { return cmp.Compare(x.Key, y.Key) })
-	slices.SortFunc(out.PutQueries, func(x, y CachedQuery) int { return cmp.Compare(x.ID, y.ID) })
-	slices.SortFunc(out.PutMutations, func(x, y Mutation) int { return cmp.Compare(x.Seq, y.Seq) })
+	SortBySeq(out.PutMutations)
 	out.DeleteSettings = sortedKeys(delS)
 	out.DeleteQueries = sortedKeys(delQ)
 	out.DeleteMutations = sortedKeys(delM)
 	return out
+}
+
+// SortBySeq sorts mutations by Seq, keeping the order of equal ones. It
+// sorts pointers and then moves the records: every element type that
+// slices' sort functions are instantiated for costs the WebAssembly client
+// its own copy of the sorting code, and all pointer types share one.
+func SortBySeq(ms []Mutation) {
+	if len(ms) < 2 {
+		return
+	}
+	ps := make([]*Mutation, len(ms))
+	sorted := true
+	for i := range ms {
+		ps[i] = &ms[i]
+		sorted = sorted && (i == 0 || ms[i-1].Seq <= ms[i].Seq)
+	}
+	if sorted {
+		return
+	}
+	slices.SortStableFunc(ps, func(x, y *Mutation) int { return cmp.Compare(x.Seq, y.Seq) })
+	out := make([]Mutation, len(ms))
+	for i, p := range ps {
+		out[i] = *p
+	}
+	copy(ms, out)
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -289,7 +289,7 @@ func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
 		}
 		st.Queries = append(st.Queries, q)
 	}
-	slices.SortFunc(st.Queries, func(a, b reactor.CachedQuery) int { return cmpString(a.ID, b.ID) })
+	sortByID(st.Queries)
 	for _, r := range mutations {
 		var m reactor.Mutation
 		if err := json.Unmarshal(r.Value, &m); err != nil {
@@ -300,19 +300,31 @@ func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
 		}
 		st.Mutations = append(st.Mutations, m)
 	}
-	slices.SortStableFunc(st.Mutations, func(a, b reactor.Mutation) int {
-		switch {
-		case a.Seq < b.Seq:
-			return -1
-		case a.Seq > b.Seq:
-			return 1
-		}
-		return 0
-	})
+	reactor.SortBySeq(st.Mutations)
 	if len(bad) > 0 {
 		_ = s.retry(ctx, func(db DB) error { return db.Write(ctx, bad, Relaxed) }) // only a cache
 	}
 	return st, nil
+}
+
+// sortByID sorts queries by ID, as pointers (see reactor.SortBySeq): the
+// records usually come sorted already, in key order.
+func sortByID(qs []reactor.CachedQuery) {
+	ps := make([]*reactor.CachedQuery, len(qs))
+	sorted := true
+	for i := range qs {
+		ps[i] = &qs[i]
+		sorted = sorted && (i == 0 || qs[i-1].ID <= qs[i].ID)
+	}
+	if sorted {
+		return
+	}
+	slices.SortFunc(ps, func(a, b *reactor.CachedQuery) int { return cmpString(a.ID, b.ID) })
+	out := make([]reactor.CachedQuery, len(qs))
+	for i, p := range ps {
+		out[i] = *p
+	}
+	copy(qs, out)
 }
 
 func cmpString(a, b string) int {
