@@ -2,7 +2,6 @@ package reactor
 
 import (
 	"context"
-	"encoding/json"
 	"maps"
 	"slices"
 	"sync"
@@ -42,14 +41,14 @@ func (s *MemStorage) Load(ctx context.Context) (*State, error) {
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.queries)) {
 		var q CachedQuery
-		if err := json.Unmarshal(s.queries[k], &q); err != nil {
+		if err := unmarshalRecord(s.queries[k], &q); err != nil {
 			return nil, errs.Wrap("load query "+k, err)
 		}
 		st.Queries = append(st.Queries, q)
 	}
 	for _, v := range s.mutations {
 		var m Mutation
-		if err := json.Unmarshal(v, &m); err != nil {
+		if err := unmarshalRecord(v, &m); err != nil {
 			return nil, errs.Wrap("load mutation", err)
 		}
 		st.Mutations = append(st.Mutations, m)
@@ -66,16 +65,18 @@ func (s *MemStorage) Write(ctx context.Context, b *Batch) error {
 	}
 	queries := make(map[string][]byte, len(b.PutQueries))
 	for _, q := range b.PutQueries {
-		data, err := json.Marshal(q)
+		data, err := q.MarshalJSON()
 		if err != nil {
+			err = marshalerError("reactor.CachedQuery", err)
 			return errs.Wrap("encode query "+q.ID, err)
 		}
 		queries[q.ID] = data
 	}
 	mutations := make(map[string][]byte, len(b.PutMutations))
 	for _, m := range b.PutMutations {
-		data, err := json.Marshal(m)
+		data, err := m.MarshalJSON()
 		if err != nil {
+			err = marshalerError("reactor.Mutation", err)
 			return errs.Wrap("encode mutation "+m.ID, err)
 		}
 		mutations[m.ID] = data

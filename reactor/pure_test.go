@@ -34,12 +34,13 @@ func TestPure(t *testing.T) {
 	require.NoError(t, err)
 	allowed := map[string]bool{
 		"bytes": true, "cmp": true, "context": true, "crypto/sha256": true, "math/rand/v2": true, "encoding/binary": true,
-		"encoding/hex": true, "encoding/json": true, "errors": true, "io": true, "maps": true, "slices": true,
+		"encoding/hex": true, "errors": true, "strings": true, "io": true, "maps": true, "slices": true,
 		"strconv": true, "sync": true, "sync/atomic": true, "time": true,
-		"github.com/triplesync/triplesync/internal/errs": true,
-		"github.com/triplesync/triplesync/internal/wire": true,
-		"github.com/triplesync/triplesync/query":         true,
-		"github.com/triplesync/triplesync/store":         true,
+		"github.com/triplesync/triplesync/internal/errs":     true,
+		"github.com/triplesync/triplesync/internal/jsonlite": true,
+		"github.com/triplesync/triplesync/internal/wire":     true,
+		"github.com/triplesync/triplesync/query":             true,
+		"github.com/triplesync/triplesync/store":             true,
 	}
 	for _, imp := range pkg.Imports {
 		assert.True(t, allowed[imp], "reactor imports %q", imp)

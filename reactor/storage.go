@@ -3,12 +3,9 @@ package reactor
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"slices"
-	"strconv"
 
 	"github.com/triplesync/triplesync/internal/errs"
-	"github.com/triplesync/triplesync/internal/wire"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -62,11 +59,11 @@ type State struct {
 
 // CachedQuery is a query's last server result as stored.
 type CachedQuery struct {
-	ID            string          // the query-id (see [QueryID])
-	Q             json.RawMessage // the query's canonical JSON text
-	Triples       []store.Triple  // the result's triples, in EAV order
-	ProcessedTxID store.TxID      // the result's processed-tx-id
-	LastUsed      int64           // ms since the epoch: last subscribed or unsubscribed
+	ID            string         // the query-id (see [QueryID])
+	Q             []byte         // the query's canonical JSON text
+	Triples       []store.Triple // the result's triples, in EAV order
+	ProcessedTxID store.TxID     // the result's processed-tx-id
+	LastUsed      int64          // ms since the epoch: last subscribed or unsubscribed
 }
 
 // Mutation is a pending mutation as stored: the client's own write, made
@@ -205,73 +202,9 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// The JSON forms below are the record formats storages write. They carry
-// a version so a later format can read older records.
-
+// recordVersion is the version the record formats storages write carry
+// (see record.go), so that a later format can read older records.
 const recordVersion = 1
-
-type mutationJSON struct {
-	V         int          `json:"v"`
-	ID        string       `json:"id"`
-	Seq       uint64       `json:"seq"`
-	Steps     []store.Step `json:"steps"`
-	Created   int64        `json:"created"`
-	TxID      store.TxID   `json:"tx-id,omitempty"`
-	Confirmed int64        `json:"confirmed,omitempty"`
-}
-
-// MarshalJSON implements json.Marshaler: the record format storages keep.
-func (m Mutation) MarshalJSON() ([]byte, error) {
-	steps := m.Steps
-	if steps == nil {
-		steps = []store.Step{}
-	}
-	return json.Marshal(mutationJSON{V: recordVersion, ID: m.ID, Seq: m.Seq, Steps: steps, Created: m.Created, TxID: m.TxID, Confirmed: m.Confirmed})
-}
-
-// UnmarshalJSON implements json.Unmarshaler. Errors wrap [ErrCorrupt].
-func (m *Mutation) UnmarshalJSON(b []byte) error {
-	var j mutationJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return corrupt("mutation: " + err.Error())
-	}
-	if j.V != recordVersion || j.ID == "" {
-		return corrupt("mutation: version " + strconv.Itoa(j.V) + ", id " + strconv.Quote(j.ID))
-	}
-	*m = Mutation{ID: j.ID, Seq: j.Seq, Steps: j.Steps, Created: j.Created, TxID: j.TxID, Confirmed: j.Confirmed}
-	return nil
-}
-
-type cachedQueryJSON struct {
-	V             int             `json:"v"`
-	ID            string          `json:"id"`
-	Q             json.RawMessage `json:"q"`
-	Triples       wire.Triples    `json:"triples"`
-	ProcessedTxID store.TxID      `json:"processed-tx-id"`
-	LastUsed      int64           `json:"last-used"`
-}
-
-// MarshalJSON implements json.Marshaler: the record format storages keep.
-func (q CachedQuery) MarshalJSON() ([]byte, error) {
-	raw := q.Q
-	if len(raw) == 0 {
-		raw = json.RawMessage("null")
-	}
-	return json.Marshal(cachedQueryJSON{V: recordVersion, ID: q.ID, Q: raw, Triples: q.Triples, ProcessedTxID: q.ProcessedTxID, LastUsed: q.LastUsed})
-}
-
-// UnmarshalJSON implements json.Unmarshaler. Errors wrap [ErrCorrupt].
-func (q *CachedQuery) UnmarshalJSON(b []byte) error {
-	var j cachedQueryJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return corrupt("cached query: " + err.Error())
-	}
-	if j.V != recordVersion || j.ID == "" {
-		return corrupt("cached query: version " + strconv.Itoa(j.V) + ", id " + strconv.Quote(j.ID))
-	}
-	*q = CachedQuery{ID: j.ID, Q: j.Q, Triples: j.Triples, ProcessedTxID: j.ProcessedTxID, LastUsed: j.LastUsed}
-	return nil
-}
 
 // corrupt returns an error wrapping [ErrCorrupt] whose message is
 // ErrCorrupt's, ": " and detail.

@@ -2,7 +2,6 @@ package wasm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/reactor"
 )
 
@@ -185,10 +185,7 @@ func (s *Storage) prepare(ctx context.Context, db DB) error {
 	if slices.ContainsFunc(recs[0], func(r Record) bool { return r.Key == metaFormat }) {
 		return nil
 	}
-	marker, err := json.Marshal(map[string]int{"format": s.cfg.Format})
-	if err != nil {
-		return err
-	}
+	marker := []byte(`{"format":` + strconv.Itoa(s.cfg.Format) + `}`)
 	puts := []Put{{Store: storeMeta, Key: metaFormat, Value: marker}}
 	var old string
 	for v := s.cfg.Format - 1; v >= 1 && old == ""; v-- {
@@ -283,7 +280,7 @@ func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
 	var bad []Put
 	for _, r := range queries {
 		var q reactor.CachedQuery
-		if err := json.Unmarshal(r.Value, &q); err != nil || q.ID != r.Key {
+		if err := q.UnmarshalJSON(r.Value); err != nil || q.ID != r.Key {
 			bad = append(bad, Put{Store: storeQueries, Key: r.Key, Delete: true})
 			continue
 		}
@@ -292,7 +289,7 @@ func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
 	sortByID(st.Queries)
 	for _, r := range mutations {
 		var m reactor.Mutation
-		if err := json.Unmarshal(r.Value, &m); err != nil {
+		if err := unmarshalRecord(r.Value, &m); err != nil {
 			return nil, errs.Wrap("load mutation "+r.Key, err)
 		}
 		if m.ID != r.Key {
@@ -376,8 +373,9 @@ func (s *Storage) Write(ctx context.Context, b *reactor.Batch) error {
 // then every delete, per the [reactor.Storage] contract.
 func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 	for _, m := range b.PutMutations {
-		data, err := json.Marshal(m)
+		data, err := m.MarshalJSON()
 		if err != nil {
+			err = marshalerError("reactor.Mutation", err)
 			return nil, nil, errs.Wrap("encode mutation "+m.ID, err)
 		}
 		muts = append(muts, Put{Store: storeMutations, Key: m.ID, Value: data})
@@ -389,8 +387,9 @@ func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 		caches = append(caches, Put{Store: storeSettings, Key: st.Key, Value: slices.Clone(st.Value)})
 	}
 	for _, q := range b.PutQueries {
-		data, err := json.Marshal(q)
+		data, err := q.MarshalJSON()
 		if err != nil {
+			err = marshalerError("reactor.CachedQuery", err)
 			return nil, nil, errs.Wrap("encode query "+q.ID, err)
 		}
 		caches = append(caches, Put{Store: storeQueries, Key: q.ID, Value: data})
@@ -402,4 +401,28 @@ func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 		caches = append(caches, Put{Store: storeQueries, Key: k, Delete: true})
 	}
 	return muts, caches, nil
+}
+
+// unmarshalRecord is json.Unmarshal(data, u) for reactor's record types,
+// whose UnmarshalJSON methods encoding/json called only with well-formed
+// JSON: malformed data is its syntax error, as json.Unmarshal reported it.
+func unmarshalRecord(data []byte, u interface{ UnmarshalJSON([]byte) error }) error {
+	err := u.UnmarshalJSON(data)
+	if err != nil {
+		d := jsonlite.NewDecoder(data)
+		serr := d.Skip()
+		if serr == nil {
+			serr = d.End()
+		}
+		if serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+// marshalerError is encoding/json's error for a MarshalJSON method of type
+// typ that failed with err.
+func marshalerError(typ string, err error) error {
+	return errs.With("json: error calling MarshalJSON for type "+typ+": "+err.Error(), err)
 }
