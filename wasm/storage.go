@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/triplesync/triplesync/internal/errs"
-	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/reactor"
 )
 
@@ -409,12 +408,7 @@ func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 func unmarshalRecord(data []byte, u interface{ UnmarshalJSON([]byte) error }) error {
 	err := u.UnmarshalJSON(data)
 	if err != nil {
-		d := jsonlite.NewDecoder(data)
-		serr := d.Skip()
-		if serr == nil {
-			serr = d.End()
-		}
-		if serr != nil {
+		if serr := syntaxError(data); serr != nil {
 			return serr
 		}
 	}
