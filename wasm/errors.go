@@ -103,10 +103,9 @@ func wrapSentinel(sentinel error, detail string) error {
 }
 
 // formatAny formats x as fmt's %v does, for the values error messages
-// show: nil, errors, strings and Stringers, bools, Go numbers and what
-// JSON decodes to (numbers as written, []any, map[string]any with sorted
-// keys). Anything else, which these packages never format, shows its
-// kind of value only.
+// show: nil, errors, strings and Stringers (jsonlite.Num), bools, and what
+// JSON decodes to ([]any, map[string]any with sorted keys). Anything else,
+// which these packages never format, shows as "(unformatted value)".
 func formatAny(x any) string {
 	switch v := x.(type) {
 	case nil:
@@ -119,20 +118,6 @@ func formatAny(x any) string {
 		return v.String()
 	case bool:
 		return strconv.FormatBool(v)
-	case float64:
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	case float32:
-		return strconv.FormatFloat(float64(v), 'g', -1, 32)
-	case int:
-		return strconv.Itoa(v)
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case int32:
-		return strconv.FormatInt(int64(v), 10)
-	case uint64:
-		return strconv.FormatUint(v, 10)
-	case uint32:
-		return strconv.FormatUint(uint64(v), 10)
 	case []any:
 		b := []byte{'['}
 		for i, e := range v {
