@@ -34,7 +34,7 @@ func TestPure(t *testing.T) {
 	require.NoError(t, err)
 	allowed := map[string]bool{
 		"bytes": true, "cmp": true, "context": true, "crypto/sha256": true, "math/rand/v2": true, "encoding/binary": true,
-		"encoding/hex": true, "errors": true, "strings": true, "io": true, "maps": true, "slices": true,
+		"errors": true, "strings": true, "io": true, "maps": true, "slices": true,
 		"strconv": true, "sync": true, "sync/atomic": true, "time": true,
 		"github.com/triplesync/triplesync/internal/errs":     true,
 		"github.com/triplesync/triplesync/internal/jsonlite": true,

@@ -2,7 +2,6 @@ package reactor
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 
 	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/store"
@@ -31,5 +30,13 @@ func QueryID(q []byte) (id string, text []byte, err error) {
 		return "", nil, errNotObject
 	}
 	sum := sha256.Sum256(text)
-	return "q" + hex.EncodeToString(sum[:16]), text, nil
+	// Hex by hand: encoding/hex imports fmt, which links fmt's and os's
+	// initialisation into the wasm client (~80 KB gzip).
+	const digits = "0123456789abcdef"
+	id = "q"
+	var b [32]byte
+	for i, c := range sum[:16] {
+		b[2*i], b[2*i+1] = digits[c>>4], digits[c&0xf]
+	}
+	return id + string(b[:]), text, nil
 }
