@@ -11,11 +11,10 @@ import (
 )
 
 // TestImportsStayLight keeps out of the browser client's own packages the
-// standard packages that cost its WebAssembly the most (issue #8: fmt,
-// encoding/json and reflect, encoding/hex (it imports fmt), crypto, os,
-// and sort, which the generic slices
-// functions replace): each is hundreds of KB, and one import anywhere
-// links it.
+// standard packages that cost its WebAssembly the most (issue #8): fmt,
+// encoding/json and reflect, encoding/hex (it imports fmt), crypto, os, and
+// sort, which the generic slices functions replace. Each is tens to
+// hundreds of KB, and one import anywhere links it.
 func TestImportsStayLight(t *testing.T) {
 	heavy := []string{"fmt", "encoding/json", "encoding/hex", "reflect", "os", "sort", "crypto/rand", "crypto/sha1", "crypto/sha256", "net/url"}
 	for _, dir := range []string{".", "cmd/triplesync-wasm"} {
