@@ -1,7 +1,6 @@
 package reactor
 
 import (
-	"encoding/json"
 	"slices"
 	"strconv"
 	"time"
@@ -115,8 +114,7 @@ func (c *Core) Load(st *State) {
 		st = &State{}
 	}
 	if raw, ok := st.Settings[SettingAttrs]; ok {
-		var list []store.Attr
-		if json.Unmarshal(raw, &list) == nil {
+		if list, err := decodeAttrs(raw); err == nil {
 			if attrs, err := store.NewAttrs(list...); err == nil {
 				c.attrs = attrs
 			}

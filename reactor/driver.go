@@ -2,13 +2,15 @@ package reactor
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"errors"
-	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/internal/wire"
 	"github.com/triplesync/triplesync/store"
 )
@@ -86,7 +88,9 @@ type subscription struct {
 }
 
 // NewClient returns a client; it starts nothing until [Client.Open].
-// Config.Now defaults to time.Now and Config.Rand to crypto/rand.
+// Config.Now defaults to time.Now and Config.Rand to math/rand/v2's
+// generator, which the runtime seeds from the system's entropy: ids must be
+// unique, not secret (set crypto/rand.Reader to have them from crypto/rand).
 func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Transport == nil {
 		return nil, errors.New("reactor: config: Transport is required")
@@ -95,7 +99,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Rand == nil {
-		cfg.Rand = rand.Reader
+		cfg.Rand = idReader{}
 	}
 	if cfg.SendQueue <= 0 {
 		cfg.SendQueue = DefaultSendQueue
@@ -428,13 +432,13 @@ func (c *Client) act(rd Ready, timer *time.Timer) (closed bool) {
 		}
 		frame, err := wire.Encode(nil, m)
 		if err != nil {
-			c.report(fmt.Errorf("reactor: encode %s: %w", m.Op(), err))
+			c.report(errs.Wrap("reactor: encode "+m.Op(), err))
 			continue
 		}
 		select {
 		case c.conn.out <- frame:
 		default:
-			c.report(fmt.Errorf("reactor: send queue full (%d frames): reconnecting", cap(c.conn.out)))
+			c.report(errors.New("reactor: send queue full (" + strconv.Itoa(cap(c.conn.out)) + " frames): reconnecting"))
 			c.dropConn()
 			closed = true
 		}
@@ -596,7 +600,7 @@ func (c *Client) start(conn Conn) {
 			}
 			msg, err := wire.Parse(frame)
 			if err != nil {
-				c.report(fmt.Errorf("reactor: decode frame: %w", err))
+				c.report(errs.Wrap("reactor: decode frame", err))
 				continue
 			}
 			if !emit(connEvent{gen: lc.gen, kind: evMessage, msg: msg}) {
@@ -618,4 +622,36 @@ func (c *Client) start(conn Conn) {
 			}
 		}
 	}()
+}
+
+// idReader is the default [Config.Rand] of [NewClient]: an io.Reader over
+// math/rand/v2's top-level generator, ChaCha8 seeded by the runtime from
+// the operating system's entropy (in the browser, crypto.getRandomValues),
+// which no program can reseed.
+//
+// That is enough for what the client draws: mutation ids, entity and
+// attribute ids (version 4 UUIDs, 122 random bits) and reconnect jitter.
+// These must be unique, not secret: the server authorises a mutation by
+// the session's token and the rules, never by an id being unguessable, and
+// ids travel in clear in every query result anyway. ChaCha8's output is
+// indistinguishable from random, so ids collide no more often than with
+// crypto/rand. What it spares the browser client is crypto/rand, whose
+// FIPS 140 module the WebAssembly would otherwise link; math/rand/v2 costs
+// it about 1 KB. Config.Rand stays injectable: a program that wants
+// crypto/rand sets it to crypto/rand.Reader, tests to a seeded source.
+type idReader struct{}
+
+// Read fills p from rand.Uint64 and never fails.
+func (idReader) Read(p []byte) (int, error) {
+	n := len(p)
+	for len(p) >= 8 {
+		binary.LittleEndian.PutUint64(p, rand.Uint64())
+		p = p[8:]
+	}
+	if len(p) > 0 {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], rand.Uint64())
+		copy(p, b[:])
+	}
+	return n, nil
 }

@@ -2,7 +2,6 @@ package reactor
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/triplesync/triplesync/internal/wire"
 )
@@ -70,13 +69,13 @@ func newServerError(op string, m *wire.Error) *ServerError {
 func (e *ServerError) Error() string {
 	switch {
 	case e.MutationID != "":
-		return fmt.Sprintf("reactor: mutation %s rejected: %s: %s", e.MutationID, e.Type, e.Message)
+		return "reactor: mutation " + e.MutationID + " rejected: " + e.Type + ": " + e.Message
 	case e.QueryID != "":
-		return fmt.Sprintf("reactor: query %s refused: %s: %s", e.QueryID, e.Type, e.Message)
+		return "reactor: query " + e.QueryID + " refused: " + e.Type + ": " + e.Message
 	case e.Op != "":
-		return fmt.Sprintf("reactor: %s refused: %s: %s", e.Op, e.Type, e.Message)
+		return "reactor: " + e.Op + " refused: " + e.Type + ": " + e.Message
 	}
-	return fmt.Sprintf("reactor: server error: %s: %s", e.Type, e.Message)
+	return "reactor: server error: " + e.Type + ": " + e.Message
 }
 
 // Unwrap returns [ErrRejected], so errors.Is(err, ErrRejected) holds for
@@ -92,7 +91,15 @@ type StorageError struct {
 }
 
 // Error implements error.
-func (e *StorageError) Error() string { return fmt.Sprintf("reactor: storage %s: %v", e.Op, e.Err) }
+func (e *StorageError) Error() string { return "reactor: storage " + e.Op + ": " + errString(e.Err) }
+
+// errString is err's message as %v shows it: "<nil>" for nil.
+func errString(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
 
 // Unwrap returns the storage's error.
 func (e *StorageError) Unwrap() error { return e.Err }

@@ -1,13 +1,12 @@
 package reactor
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"sync"
+
+	"github.com/triplesync/triplesync/internal/errs"
 )
 
 // MemStorage is a [Storage] in memory: for tests, and for programs that
@@ -42,19 +41,19 @@ func (s *MemStorage) Load(ctx context.Context) (*State, error) {
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.queries)) {
 		var q CachedQuery
-		if err := json.Unmarshal(s.queries[k], &q); err != nil {
-			return nil, fmt.Errorf("load query %s: %w", k, err)
+		if err := unmarshalRecord(s.queries[k], &q); err != nil {
+			return nil, errs.Wrap("load query "+k, err)
 		}
 		st.Queries = append(st.Queries, q)
 	}
 	for _, v := range s.mutations {
 		var m Mutation
-		if err := json.Unmarshal(v, &m); err != nil {
-			return nil, fmt.Errorf("load mutation: %w", err)
+		if err := unmarshalRecord(v, &m); err != nil {
+			return nil, errs.Wrap("load mutation", err)
 		}
 		st.Mutations = append(st.Mutations, m)
 	}
-	slices.SortFunc(st.Mutations, func(a, b Mutation) int { return cmp.Compare(a.Seq, b.Seq) })
+	SortBySeq(st.Mutations)
 	return st, nil
 }
 
@@ -66,17 +65,19 @@ func (s *MemStorage) Write(ctx context.Context, b *Batch) error {
 	}
 	queries := make(map[string][]byte, len(b.PutQueries))
 	for _, q := range b.PutQueries {
-		data, err := json.Marshal(q)
+		data, err := q.MarshalJSON()
 		if err != nil {
-			return fmt.Errorf("encode query %s: %w", q.ID, err)
+			err = marshalerError("reactor.CachedQuery", err)
+			return errs.Wrap("encode query "+q.ID, err)
 		}
 		queries[q.ID] = data
 	}
 	mutations := make(map[string][]byte, len(b.PutMutations))
 	for _, m := range b.PutMutations {
-		data, err := json.Marshal(m)
+		data, err := m.MarshalJSON()
 		if err != nil {
-			return fmt.Errorf("encode mutation %s: %w", m.ID, err)
+			err = marshalerError("reactor.Mutation", err)
+			return errs.Wrap("encode mutation "+m.ID, err)
 		}
 		mutations[m.ID] = data
 	}

@@ -2,9 +2,10 @@ package reactor
 
 import (
 	"errors"
-	"fmt"
 	"slices"
+	"strconv"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/internal/wire"
 	"github.com/triplesync/triplesync/store"
 )
@@ -105,7 +106,7 @@ func (c *Core) TransactSteps(steps []store.Step) (string, error) {
 		return "", err
 	}
 	if len(encoded)+envelope > c.cfg.MaxMessageBytes {
-		return "", fmt.Errorf("%w: %d bytes of steps, limit %d", ErrTooLarge, len(encoded), c.cfg.MaxMessageBytes)
+		return "", errs.With(ErrTooLarge.Error()+": "+strconv.Itoa(len(encoded))+" bytes of steps, limit "+strconv.Itoa(c.cfg.MaxMessageBytes), ErrTooLarge)
 	}
 	c.seq++
 	m := newMutation(Mutation{ID: id.String(), Seq: c.seq, Steps: steps, Created: c.nowMs()})

@@ -1,9 +1,9 @@
 package reactor
 
 import (
-	"encoding/json"
 	"slices"
 
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/query"
 	"github.com/triplesync/triplesync/store"
 )
@@ -377,27 +377,53 @@ func (c *Core) whereRows(qs *querySub, q *query.Query, s0 *store.Snapshot) (map[
 // whereQuery parses text (an InstaQL query) with only its top levels and
 // their where clauses.
 func whereQuery(text []byte, attrs *store.Attrs) (*query.Query, error) {
-	var root map[string]map[string]json.RawMessage
-	if err := json.Unmarshal(text, &root); err != nil {
-		return nil, err
-	}
-	out := map[string]any{}
-	for ns, level := range root {
-		var opts map[string]json.RawMessage
-		if raw, ok := level["$"]; ok {
-			if err := json.Unmarshal(raw, &opts); err != nil {
-				return nil, err
-			}
-		}
-		if w, ok := opts["where"]; ok {
-			out[ns] = map[string]any{"$": map[string]any{"where": w}}
-		} else {
-			out[ns] = map[string]any{}
-		}
-	}
-	b, err := json.Marshal(out)
+	b, err := whereText(text)
 	if err != nil {
 		return nil, err
 	}
 	return query.Parse(b, attrs)
+}
+
+// whereText returns the text of whereQuery's query.
+func whereText(text []byte) ([]byte, error) {
+	// As encoding/json into map[string]map[string]json.RawMessage: every
+	// top level and its "$" an object or null, a key given twice its last.
+	d := jsonlite.NewDecoder(text)
+	object := func(each func(k string) error) error {
+		if d.Null() {
+			return nil
+		}
+		return d.Object(each)
+	}
+	out := map[string]any{}
+	err := object(func(ns string) error {
+		var where []byte
+		err := object(func(k string) error {
+			if k != "$" {
+				return d.Skip()
+			}
+			where = nil
+			return object(func(k string) error {
+				if k != "where" {
+					return d.Skip()
+				}
+				w, err := d.Raw()
+				where = w
+				return err
+			})
+		})
+		if where != nil {
+			out[ns] = map[string]any{"$": map[string]any{"where": jsonlite.Raw(where)}}
+		} else {
+			out[ns] = map[string]any{}
+		}
+		return err
+	})
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return jsonlite.AppendAny(nil, out)
 }

@@ -33,12 +33,14 @@ func TestPure(t *testing.T) {
 	pkg, err := build.ImportDir(".", 0)
 	require.NoError(t, err)
 	allowed := map[string]bool{
-		"bytes": true, "cmp": true, "context": true, "crypto/rand": true, "crypto/sha256": true, "encoding/binary": true,
-		"encoding/hex": true, "encoding/json": true, "errors": true, "fmt": true, "io": true, "maps": true, "slices": true,
+		"bytes": true, "cmp": true, "context": true, "crypto/sha256": true, "math/rand/v2": true, "encoding/binary": true,
+		"errors": true, "strings": true, "io": true, "maps": true, "slices": true,
 		"strconv": true, "sync": true, "sync/atomic": true, "time": true,
-		"github.com/triplesync/triplesync/internal/wire": true,
-		"github.com/triplesync/triplesync/query":         true,
-		"github.com/triplesync/triplesync/store":         true,
+		"github.com/triplesync/triplesync/internal/errs":     true,
+		"github.com/triplesync/triplesync/internal/jsonlite": true,
+		"github.com/triplesync/triplesync/internal/wire":     true,
+		"github.com/triplesync/triplesync/query":             true,
+		"github.com/triplesync/triplesync/store":             true,
 	}
 	for _, imp := range pkg.Imports {
 		assert.True(t, allowed[imp], "reactor imports %q", imp)

@@ -1,11 +1,10 @@
 package reactor
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/internal/wire"
 	"github.com/triplesync/triplesync/query"
 	"github.com/triplesync/triplesync/store"
@@ -164,7 +163,7 @@ func (c *Core) Unsubscribe(sid SubID) {
 
 func (c *Core) sendAddQuery(qs *querySub) {
 	qs.sent, qs.answered, qs.sentGen = true, false, c.attrsGen
-	c.send(&wire.AddQuery{QueryID: qs.id, Q: json.RawMessage(qs.text)}, event{op: wire.OpAddQuery, id: qs.id})
+	c.send(&wire.AddQuery{QueryID: qs.id, Q: qs.text}, event{op: wire.OpAddQuery, id: qs.id})
 }
 
 // loadTriples builds a store typed by the server's attrs (knownAttrs) from a result's
@@ -223,7 +222,7 @@ func (c *Core) addQueryOK(m *wire.AddQueryOK) {
 	}
 	base, unknown, err := c.loadTriples(m.Result)
 	if err != nil {
-		qs.serverErr = fmt.Errorf("reactor: query %s: load result: %w", qs.id, err)
+		qs.serverErr = errs.Wrap("reactor: query "+qs.id+": load result", err)
 		c.recompute(qs)
 		return
 	}
@@ -386,9 +385,7 @@ func (c *Core) setAttrs(list []store.Attr) {
 		defer c.attrsLearnt()
 	}
 	if changed {
-		if raw, err := json.Marshal(attrs.List()); err == nil {
-			c.out.putSetting(SettingAttrs, raw)
-		}
+		c.out.putSetting(SettingAttrs, appendAttrs(nil, attrs.List()))
 	}
 	c.reloadBases(true)
 	for _, qs := range c.subscribed() {

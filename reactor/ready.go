@@ -1,7 +1,6 @@
 package reactor
 
 import (
-	"cmp"
 	"maps"
 	"slices"
 	"time"
@@ -147,7 +146,7 @@ func (o *output) batch() Batch {
 	for _, m := range o.putMuts {
 		b.PutMutations = append(b.PutMutations, m)
 	}
-	slices.SortFunc(b.PutMutations, func(x, y Mutation) int { return cmp.Compare(x.Seq, y.Seq) })
+	SortBySeq(b.PutMutations)
 	b.DeleteSettings = sortedKeys(o.delSettings)
 	b.DeleteQueries = sortedKeys(o.delQueries)
 	b.DeleteMutations = sortedKeys(o.delMuts)

@@ -3,11 +3,9 @@ package reactor
 import (
 	"cmp"
 	"context"
-	"encoding/json"
-	"fmt"
 	"slices"
 
-	"github.com/triplesync/triplesync/internal/wire"
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -61,11 +59,11 @@ type State struct {
 
 // CachedQuery is a query's last server result as stored.
 type CachedQuery struct {
-	ID            string          // the query-id (see [QueryID])
-	Q             json.RawMessage // the query's canonical JSON text
-	Triples       []store.Triple  // the result's triples, in EAV order
-	ProcessedTxID store.TxID      // the result's processed-tx-id
-	LastUsed      int64           // ms since the epoch: last subscribed or unsubscribed
+	ID            string         // the query-id (see [QueryID])
+	Q             []byte         // the query's canonical JSON text
+	Triples       []store.Triple // the result's triples, in EAV order
+	ProcessedTxID store.TxID     // the result's processed-tx-id
+	LastUsed      int64          // ms since the epoch: last subscribed or unsubscribed
 }
 
 // Mutation is a pending mutation as stored: the client's own write, made
@@ -140,22 +138,56 @@ func (b *Batch) Merge(next *Batch) *Batch {
 			delM[k] = true
 		}
 	}
+	// Sorted as pointers: see sortBySeq.
+	ps := make([]*Setting, 0, len(settings))
 	for _, s := range settings {
+		ps = append(ps, s)
+	}
+	slices.SortFunc(ps, func(x, y *Setting) int { return cmp.Compare(x.Key, y.Key) })
+	for _, s := range ps {
 		out.PutSettings = append(out.PutSettings, *s)
 	}
+	pq := make([]*CachedQuery, 0, len(queries))
 	for _, q := range queries {
+		pq = append(pq, q)
+	}
+	slices.SortFunc(pq, func(x, y *CachedQuery) int { return cmp.Compare(x.ID, y.ID) })
+	for _, q := range pq {
 		out.PutQueries = append(out.PutQueries, *q)
 	}
 	for _, m := range mutations {
 		out.PutMutations = append(out.PutMutations, *m)
 	}
-	slices.SortFunc(out.PutSettings, func(x, y Setting) int { return cmp.Compare(x.Key, y.Key) })
-	slices.SortFunc(out.PutQueries, func(x, y CachedQuery) int { return cmp.Compare(x.ID, y.ID) })
-	slices.SortFunc(out.PutMutations, func(x, y Mutation) int { return cmp.Compare(x.Seq, y.Seq) })
+	SortBySeq(out.PutMutations)
 	out.DeleteSettings = sortedKeys(delS)
 	out.DeleteQueries = sortedKeys(delQ)
 	out.DeleteMutations = sortedKeys(delM)
 	return out
+}
+
+// SortBySeq sorts mutations by Seq, keeping the order of equal ones. It
+// sorts pointers and then moves the records: every element type that
+// slices' sort functions are instantiated for costs the WebAssembly client
+// its own copy of the sorting code, and all pointer types share one.
+func SortBySeq(ms []Mutation) {
+	if len(ms) < 2 {
+		return
+	}
+	ps := make([]*Mutation, len(ms))
+	sorted := true
+	for i := range ms {
+		ps[i] = &ms[i]
+		sorted = sorted && (i == 0 || ms[i-1].Seq <= ms[i].Seq)
+	}
+	if sorted {
+		return
+	}
+	slices.SortStableFunc(ps, func(x, y *Mutation) int { return cmp.Compare(x.Seq, y.Seq) })
+	out := make([]Mutation, len(ms))
+	for i, p := range ps {
+		out[i] = *p
+	}
+	copy(ms, out)
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -170,70 +202,10 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// The JSON forms below are the record formats storages write. They carry
-// a version so a later format can read older records.
-
+// recordVersion is the version the record formats storages write carry
+// (see record.go), so that a later format can read older records.
 const recordVersion = 1
 
-type mutationJSON struct {
-	V         int          `json:"v"`
-	ID        string       `json:"id"`
-	Seq       uint64       `json:"seq"`
-	Steps     []store.Step `json:"steps"`
-	Created   int64        `json:"created"`
-	TxID      store.TxID   `json:"tx-id,omitempty"`
-	Confirmed int64        `json:"confirmed,omitempty"`
-}
-
-// MarshalJSON implements json.Marshaler: the record format storages keep.
-func (m Mutation) MarshalJSON() ([]byte, error) {
-	steps := m.Steps
-	if steps == nil {
-		steps = []store.Step{}
-	}
-	return json.Marshal(mutationJSON{V: recordVersion, ID: m.ID, Seq: m.Seq, Steps: steps, Created: m.Created, TxID: m.TxID, Confirmed: m.Confirmed})
-}
-
-// UnmarshalJSON implements json.Unmarshaler. Errors wrap [ErrCorrupt].
-func (m *Mutation) UnmarshalJSON(b []byte) error {
-	var j mutationJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return fmt.Errorf("%w: mutation: %v", ErrCorrupt, err)
-	}
-	if j.V != recordVersion || j.ID == "" {
-		return fmt.Errorf("%w: mutation: version %d, id %q", ErrCorrupt, j.V, j.ID)
-	}
-	*m = Mutation{ID: j.ID, Seq: j.Seq, Steps: j.Steps, Created: j.Created, TxID: j.TxID, Confirmed: j.Confirmed}
-	return nil
-}
-
-type cachedQueryJSON struct {
-	V             int             `json:"v"`
-	ID            string          `json:"id"`
-	Q             json.RawMessage `json:"q"`
-	Triples       wire.Triples    `json:"triples"`
-	ProcessedTxID store.TxID      `json:"processed-tx-id"`
-	LastUsed      int64           `json:"last-used"`
-}
-
-// MarshalJSON implements json.Marshaler: the record format storages keep.
-func (q CachedQuery) MarshalJSON() ([]byte, error) {
-	raw := q.Q
-	if len(raw) == 0 {
-		raw = json.RawMessage("null")
-	}
-	return json.Marshal(cachedQueryJSON{V: recordVersion, ID: q.ID, Q: raw, Triples: q.Triples, ProcessedTxID: q.ProcessedTxID, LastUsed: q.LastUsed})
-}
-
-// UnmarshalJSON implements json.Unmarshaler. Errors wrap [ErrCorrupt].
-func (q *CachedQuery) UnmarshalJSON(b []byte) error {
-	var j cachedQueryJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return fmt.Errorf("%w: cached query: %v", ErrCorrupt, err)
-	}
-	if j.V != recordVersion || j.ID == "" {
-		return fmt.Errorf("%w: cached query: version %d, id %q", ErrCorrupt, j.V, j.ID)
-	}
-	*q = CachedQuery{ID: j.ID, Q: j.Q, Triples: j.Triples, ProcessedTxID: j.ProcessedTxID, LastUsed: j.LastUsed}
-	return nil
-}
+// corrupt returns an error wrapping [ErrCorrupt] whose message is
+// ErrCorrupt's, ": " and detail.
+func corrupt(detail string) error { return errs.With(ErrCorrupt.Error()+": "+detail, ErrCorrupt) }

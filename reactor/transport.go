@@ -2,8 +2,8 @@ package reactor
 
 import (
 	"context"
-	"encoding/json"
 
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/query"
 )
 
@@ -76,8 +76,10 @@ func (r QueryResult) PageInfo() map[string]any {
 		if p.Level.Count {
 			continue
 		}
-		var m map[string]any
-		if err := json.Unmarshal(p.Info.AppendJSON(nil), &m); err == nil {
+		// The text holds strings, booleans and nulls: no numbers whose
+		// type would differ (jsonlite.Num, not float64).
+		v, err := jsonlite.Decode(p.Info.AppendJSON(nil))
+		if m, ok := v.(map[string]any); err == nil && ok {
 			out[p.Level.Label] = m
 		}
 	}

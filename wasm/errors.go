@@ -2,7 +2,10 @@ package wasm
 
 import (
 	"errors"
-	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/triplesync/triplesync/internal/errs"
 )
 
 var (
@@ -51,7 +54,7 @@ func (e *DBError) Error() string {
 	if e.Store != "" {
 		where += "/" + e.Store
 	}
-	return fmt.Sprintf("wasm: indexeddb %s %s: %v", e.Op, where, e.Err)
+	return "wasm: indexeddb " + e.Op + " " + where + ": " + formatAny(e.Err)
 }
 
 // Unwrap returns the cause.
@@ -65,14 +68,14 @@ func domError(name, message string) error {
 	}
 	switch name {
 	case "QuotaExceededError":
-		return fmt.Errorf("%w: %s", ErrQuotaExceeded, message)
+		return wrapSentinel(ErrQuotaExceeded, message)
 	case "InvalidStateError":
-		return fmt.Errorf("%w: %s", ErrDBClosed, message)
+		return wrapSentinel(ErrDBClosed, message)
 	}
 	if name == "" {
 		return errors.New(message)
 	}
-	return fmt.Errorf("%s: %s", name, message)
+	return errors.New(name + ": " + message)
 }
 
 // CloseError is why the browser's WebSocket closed: its close event's code
@@ -85,10 +88,61 @@ type CloseError struct {
 // Error implements error.
 func (e *CloseError) Error() string {
 	if e.Reason != "" {
-		return fmt.Sprintf("wasm: websocket closed: %d %s", e.Code, e.Reason)
+		return "wasm: websocket closed: " + strconv.Itoa(e.Code) + " " + e.Reason
 	}
-	return fmt.Sprintf("wasm: websocket closed: %d", e.Code)
+	return "wasm: websocket closed: " + strconv.Itoa(e.Code)
 }
 
 // Unwrap returns [ErrConnClosed].
 func (e *CloseError) Unwrap() error { return ErrConnClosed }
+
+// wrapSentinel returns an error reading sentinel's message, ": " and
+// detail that wraps sentinel: fmt.Errorf("%w: %s", sentinel, detail).
+func wrapSentinel(sentinel error, detail string) error {
+	return errs.With(sentinel.Error()+": "+detail, sentinel)
+}
+
+// formatAny formats x as fmt's %v does, for the values error messages
+// show: nil, errors, strings and Stringers (jsonlite.Num), bools, and what
+// JSON decodes to ([]any, map[string]any with sorted keys). Anything else,
+// which these packages never format, shows as "(unformatted value)".
+func formatAny(x any) string {
+	switch v := x.(type) {
+	case nil:
+		return "<nil>"
+	case error:
+		return v.Error()
+	case string:
+		return v
+	case interface{ String() string }:
+		return v.String()
+	case bool:
+		return strconv.FormatBool(v)
+	case []any:
+		b := []byte{'['}
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = append(b, formatAny(e)...)
+		}
+		return string(append(b, ']'))
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b := []byte("map[")
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = append(b, k...)
+			b = append(b, ':')
+			b = append(b, formatAny(v[k])...)
+		}
+		return string(append(b, ']'))
+	}
+	return "(unformatted value)"
+}

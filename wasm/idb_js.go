@@ -5,8 +5,8 @@ package wasm
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall/js"
@@ -209,7 +209,7 @@ func newIDB(name string, db js.Value) *idb {
 }
 
 func (d *idb) closedError(op, store string) error {
-	return &DBError{DB: d.name, Op: op, Store: store, Err: fmt.Errorf("%w: connection closed", ErrDBClosed)}
+	return &DBError{DB: d.name, Op: op, Store: store, Err: wrapSentinel(ErrDBClosed, "connection closed")}
 }
 
 // transaction starts a transaction and waits for it to complete. fill
@@ -364,7 +364,7 @@ func (d *idb) ReadAll(ctx context.Context, stores []string) ([][]Record, error) 
 		}
 		n := keys.Length()
 		if vals.Length() != n {
-			return nil, fail(fmt.Errorf("%s: %d keys but %d values", stores[i], n, vals.Length()))
+			return nil, fail(errors.New(stores[i] + ": " + strconv.Itoa(n) + " keys but " + strconv.Itoa(vals.Length()) + " values"))
 		}
 		recs := make([]Record, 0, n)
 		for k := range n {

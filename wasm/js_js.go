@@ -5,7 +5,6 @@ package wasm
 import (
 	"context"
 	"errors"
-	"fmt"
 	"syscall/js"
 )
 
@@ -38,7 +37,7 @@ func recovered(r any) error {
 	if e, ok := r.(error); ok {
 		return e
 	}
-	return fmt.Errorf("%v", r)
+	return errors.New(formatAny(r))
 }
 
 // jsError turns a thrown JS value (a DOMException, an Error, anything)

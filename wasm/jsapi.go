@@ -1,12 +1,13 @@
 package wasm
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/reactor"
 )
 
@@ -36,9 +37,9 @@ type Options struct {
 
 // ParseOptions decodes and checks the options of init.
 func ParseOptions(data []byte) (Options, error) {
-	var o Options
-	if err := json.Unmarshal(data, &o); err != nil {
-		return o, fmt.Errorf("wasm: options: %w", err)
+	o, err := decodeOptions(data)
+	if err != nil {
+		return o, errs.Wrap("wasm: options", err)
 	}
 	if o.AppID == "" {
 		o.AppID = "default"
@@ -52,15 +53,15 @@ func ParseOptions(data []byte) (Options, error) {
 	case o.URL == "":
 		return o, errors.New("wasm: options: url is required")
 	case !strings.HasPrefix(o.URL, "ws://") && !strings.HasPrefix(o.URL, "wss://"):
-		return o, fmt.Errorf("wasm: options: url %q: want a ws or wss URL", o.URL)
+		return o, errors.New("wasm: options: url " + strconv.Quote(o.URL) + ": want a ws or wss URL")
 	case o.Storage != "indexeddb" && o.Storage != "memory":
-		return o, fmt.Errorf("wasm: options: storage %q: want indexeddb or memory", o.Storage)
+		return o, errors.New("wasm: options: storage " + strconv.Quote(o.Storage) + ": want indexeddb or memory")
 	case o.MinBackoffMs < 0 || o.MaxBackoffMs < 0:
 		return o, errors.New("wasm: options: negative backoff")
 	}
 	cfg := StorageConfig{App: o.AppID, Factory: NewMemFactory()}
 	if err := cfg.validate(); err != nil {
-		return o, fmt.Errorf("wasm: options: appId: %w", err)
+		return o, errs.Wrap("wasm: options: appId", err)
 	}
 	return o, nil
 }
@@ -132,8 +133,33 @@ func AppendError(dst []byte, err error) []byte {
 		j.Kind = "storage"
 	}
 	j.Quota = errors.Is(err, ErrQuotaExceeded)
-	b, _ := json.Marshal(j) // cannot fail: strings and numbers
-	return append(dst, b...)
+	dst = append(dst, `{"message":`...)
+	dst = jsonlite.AppendString(dst, j.Message)
+	dst = append(dst, `,"kind":`...)
+	dst = jsonlite.AppendString(dst, j.Kind)
+	dst = appendOmitEmpty(dst, "type", j.Type)
+	if j.Status != 0 {
+		dst = append(dst, `,"status":`...)
+		dst = strconv.AppendInt(dst, int64(j.Status), 10)
+	}
+	dst = appendOmitEmpty(dst, "op", j.Op)
+	dst = appendOmitEmpty(dst, "queryId", j.QueryID)
+	dst = appendOmitEmpty(dst, "mutationId", j.MutationID)
+	if j.Quota {
+		dst = append(dst, `,"quota":true`...)
+	}
+	return append(dst, '}')
+}
+
+// appendOmitEmpty appends the member ,"key":s unless s is empty.
+func appendOmitEmpty(dst []byte, key, s string) []byte {
+	if s == "" {
+		return dst
+	}
+	dst = append(dst, ',', '"')
+	dst = append(dst, key...)
+	dst = append(dst, '"', ':')
+	return jsonlite.AppendString(dst, s)
 }
 
 // statusJSON is a connection status as JS sees it.
@@ -156,6 +182,142 @@ func AppendStatus(dst []byte, s reactor.Status) []byte {
 	if !s.RetryAt.IsZero() {
 		j.RetryAt = s.RetryAt.UnixMilli()
 	}
-	b, _ := json.Marshal(j)
-	return append(dst, b...)
+	dst = append(dst, `{"state":`...)
+	dst = jsonlite.AppendString(dst, j.State)
+	dst = appendOmitEmpty(dst, "error", j.Error)
+	dst = appendOmitEmpty(dst, "sessionId", j.SessionID)
+	dst = append(dst, `,"attempt":`...)
+	dst = strconv.AppendInt(dst, int64(j.Attempt), 10)
+	if j.RetryAt != 0 {
+		dst = append(dst, `,"retryAt":`...)
+		dst = strconv.AppendInt(dst, j.RetryAt, 10)
+	}
+	return append(dst, '}')
+}
+
+// decodeOptions decodes data as json.Unmarshal into Options did, with its
+// error messages: keys match field names case-insensitively, unknown ones
+// are skipped, null leaves a field as it is, a value of the wrong type is
+// an error reported after the rest is decoded (the first one), and
+// malformed JSON anywhere is reported before all else.
+func decodeOptions(data []byte) (Options, error) {
+	var o Options
+	d := jsonlite.NewDecoder(data)
+	var typeErr error
+	wrong := func(value, field, typ string) {
+		if typeErr == nil {
+			typeErr = errors.New("json: cannot unmarshal " + value + " into Go struct field Options." + field + " of type " + typ)
+		}
+	}
+	str := func(dst *string, field string) error {
+		if d.Peek() == jsonlite.String {
+			s, err := d.String()
+			*dst = s
+			return err
+		}
+		wrong(kindName(d.Peek()), field, "string")
+		return d.Skip()
+	}
+	integer := func(dst *int, field string) error {
+		if d.Peek() != jsonlite.Number {
+			wrong(kindName(d.Peek()), field, "int")
+			return d.Skip()
+		}
+		n, err := d.Number()
+		if err != nil {
+			return err
+		}
+		v, perr := strconv.ParseInt(string(n), 10, 64)
+		if perr != nil || int64(int(v)) != v {
+			wrong("number "+string(n), field, "int")
+			return nil
+		}
+		*dst = int(v)
+		return nil
+	}
+	var err error
+	switch d.Peek() {
+	case jsonlite.Null, jsonlite.Invalid:
+		err = d.Skip()
+	case jsonlite.Object:
+		err = d.Object(func(k string) error {
+			name := matchField(k, optionFields)
+			if name == "" {
+				return d.Skip()
+			}
+			if d.Null() {
+				return nil // leaves the field as it is
+			}
+			switch name {
+			case "url":
+				return str(&o.URL, name)
+			case "token":
+				return str(&o.Token, name)
+			case "appId":
+				return str(&o.AppID, name)
+			case "storage":
+				return str(&o.Storage, name)
+			case "minBackoffMs":
+				return integer(&o.MinBackoffMs, name)
+			case "maxBackoffMs":
+				return integer(&o.MaxBackoffMs, name)
+			}
+			if d.Peek() != jsonlite.Bool { // createMissingAttrs
+				wrong(kindName(d.Peek()), name, "bool")
+				return d.Skip()
+			}
+			b, err := d.Bool()
+			o.CreateMissingAttrs = b
+			return err
+		})
+	default:
+		typeErr = errors.New("json: cannot unmarshal " + kindName(d.Peek()) + " into Go value of type wasm.Options")
+		err = d.Skip()
+	}
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		if serr := syntaxError(data); serr != nil {
+			return o, serr
+		}
+		return o, err
+	}
+	return o, typeErr
+}
+
+var optionFields = []string{"url", "token", "appId", "createMissingAttrs", "storage", "minBackoffMs", "maxBackoffMs"}
+
+// matchField returns the field name k stands for, as encoding/json matches
+// keys: exactly or else case-insensitively; "" for none.
+func matchField(k string, names []string) string {
+	for _, n := range names {
+		if k == n {
+			return n
+		}
+	}
+	for _, n := range names {
+		if strings.EqualFold(k, n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// kindName names a kind of value as encoding/json's type errors do.
+func kindName(k jsonlite.Kind) string {
+	if k == jsonlite.Bool {
+		return "bool"
+	}
+	return k.String()
+}
+
+// syntaxError returns the error malformed JSON data has, or nil.
+func syntaxError(data []byte) error {
+	d := jsonlite.NewDecoder(data)
+	err := d.Skip()
+	if err == nil {
+		err = d.End()
+	}
+	return err
 }

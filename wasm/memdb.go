@@ -2,7 +2,6 @@ package wasm
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -171,7 +170,7 @@ func (db *memDB) data(op, store string) (*memData, error) {
 	}
 	d := db.f.dbs[db.name]
 	if d == nil {
-		return nil, &DBError{DB: db.name, Op: op, Store: store, Err: fmt.Errorf("%w: database deleted", ErrDBClosed)}
+		return nil, &DBError{DB: db.name, Op: op, Store: store, Err: wrapSentinel(ErrDBClosed, "database deleted")}
 	}
 	if store != "" && d.stores[store] == nil {
 		return nil, &DBError{DB: db.name, Op: op, Store: store, Name: "NotFoundError", Err: domError("NotFoundError", "no such object store")}

@@ -1,13 +1,13 @@
 package wasm
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
+	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -20,11 +20,11 @@ const LookupPrefix = "lookup__"
 
 // opJSON is one op as the JS tx builder produces it.
 type opJSON struct {
-	Action    string                     `json:"action"`
-	Namespace string                     `json:"namespace"`
-	ID        string                     `json:"id"`
-	Args      map[string]json.RawMessage `json:"args"`
-	Mode      string                     `json:"mode"`
+	Action    string
+	Namespace string
+	ID        string
+	Args      map[string][]byte // each value's JSON text
+	Mode      string
 }
 
 // DecodeOps decodes the JSON array of ops the JS API's tx builder makes
@@ -39,29 +39,61 @@ type opJSON struct {
 //
 // action is create, update, merge, delete, link or unlink; id is a UUID
 // or a lookup ([LookupPrefix]); mode, for update and merge, is "upsert"
-// (the default) or "update" (the entity must exist). Values keep their
-// JSON numbers exact. Link and unlink targets are ids or lookups, alone or
-// in arrays. Errors wrap [ErrBadOp] and name the op's index.
+// (the default) or "update" (the entity must exist). Link and unlink
+// targets are ids or lookups, alone or in arrays. Errors wrap [ErrBadOp]
+// and name the op's index.
+//
+// The decoding was encoding/json's (into []json.RawMessage, then each op
+// into a struct, each value with UseNumber) and keeps its results and
+// error messages; ops_oracle_internal_test.go holds it to the old code.
+// Numbers reach store as float64, which is what store made of them (a
+// number out of float64's range fails in Transform as before, as ±Inf).
 func DecodeOps(data []byte) ([]store.TxOp, error) {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%w: want an array of ops: %v", ErrBadOp, err)
+	// As json.Unmarshal into []json.RawMessage.
+	d := jsonlite.NewDecoder(data)
+	var raw [][]byte
+	var err, typeErr error
+	switch k := d.Peek(); k {
+	case jsonlite.Null, jsonlite.Invalid:
+		err = d.Skip()
+	case jsonlite.Array:
+		err = d.Array(func(int) error {
+			r, err := d.Raw()
+			raw = append(raw, r)
+			return err
+		})
+	default:
+		typeErr = errors.New("json: cannot unmarshal " + kindName(k) + " into Go value of type []json.RawMessage")
+		err = d.Skip()
+	}
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		if serr := syntaxError(data); serr != nil {
+			err = serr
+		}
+	} else {
+		err = typeErr
+	}
+	if err != nil {
+		return nil, badOp("want an array of ops: " + err.Error())
 	}
 	ops := make([]store.TxOp, 0, len(raw))
 	for i, r := range raw {
 		op, err := decodeOp(r)
 		if err != nil {
-			return nil, fmt.Errorf("op %d: %w", i, err)
+			return nil, errs.Wrap("op "+strconv.Itoa(i), err)
 		}
 		ops = append(ops, op)
 	}
 	return ops, nil
 }
 
-func decodeOp(r json.RawMessage) (store.TxOp, error) {
-	var j opJSON
-	if err := json.Unmarshal(r, &j); err != nil || j.Action == "" {
-		return store.TxOp{}, fmt.Errorf("%w: want {action, namespace, id, args}", ErrBadOp)
+func decodeOp(r []byte) (store.TxOp, error) {
+	j, ok := decodeOpJSON(r)
+	if !ok || j.Action == "" {
+		return store.TxOp{}, errBadOpShape
 	}
 	op := store.TxOp{Action: j.Action, Namespace: j.Namespace}
 	switch j.Mode {
@@ -69,7 +101,7 @@ func decodeOp(r json.RawMessage) (store.TxOp, error) {
 	case "update":
 		op.Mode = store.ModeUpdate
 	default:
-		return op, fmt.Errorf("%w: mode %q: want upsert or update", ErrBadOp, j.Mode)
+		return op, badOp("mode " + strconv.Quote(j.Mode) + ": want upsert or update")
 	}
 	if j.ID != "" {
 		id, l, err := parseTarget(j.ID)
@@ -85,29 +117,130 @@ func decodeOp(r json.RawMessage) (store.TxOp, error) {
 	for k, v := range j.Args {
 		x, err := decodeValue(v)
 		if err != nil {
-			return op, fmt.Errorf("%w: %s: %v", ErrBadOp, k, err)
+			return op, badOp(k + ": " + err.Error())
 		}
 		if link {
 			if x, err = linkTargets(x); err != nil {
-				return op, fmt.Errorf("%s: %w", k, err)
+				return op, errs.Wrap(k, err)
 			}
+		} else {
+			x = storeNumbers(x)
 		}
 		op.Args[k] = x
 	}
 	return op, nil
 }
 
-func decodeValue(v json.RawMessage) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(v))
-	d.UseNumber()
-	var x any
-	if err := d.Decode(&x); err != nil {
+var opFields = []string{"action", "namespace", "id", "args", "mode"}
+
+// decodeOpJSON decodes an op (well-formed JSON) as json.Unmarshal into
+// the op struct did; ok is false where that failed.
+func decodeOpJSON(r []byte) (j opJSON, ok bool) {
+	d := jsonlite.NewDecoder(r)
+	if d.Null() {
+		return j, true
+	}
+	failed := false
+	err := d.Object(func(k string) error {
+		name := matchField(k, opFields)
+		if name == "" {
+			return d.Skip()
+		}
+		if d.Null() {
+			if name == "args" {
+				j.Args = nil
+			}
+			return nil
+		}
+		var dst *string
+		switch name {
+		case "action":
+			dst = &j.Action
+		case "namespace":
+			dst = &j.Namespace
+		case "id":
+			dst = &j.ID
+		case "mode":
+			dst = &j.Mode
+		default: // args: a second one adds to the first, as into a map
+			if d.Peek() != jsonlite.Object {
+				failed = true
+				return d.Skip()
+			}
+			if j.Args == nil {
+				j.Args = map[string][]byte{}
+			}
+			return d.Object(func(k string) error {
+				v, err := d.Raw()
+				j.Args[k] = v
+				return err
+			})
+		}
+		if d.Peek() != jsonlite.String {
+			failed = true
+			return d.Skip()
+		}
+		s, err := d.String()
+		*dst = s
+		return err
+	})
+	return j, err == nil && !failed
+}
+
+// decodeValue decodes one JSON value as a json.Decoder with UseNumber
+// did, numbers as jsonlite.Num, with its error messages: "EOF" for no
+// value, "unexpected EOF" for one cut short.
+func decodeValue(v []byte) (any, error) {
+	d := jsonlite.NewDecoder(v)
+	if d.Peek() == jsonlite.Invalid && d.Offset() == len(v) {
+		return nil, io.EOF
+	}
+	x, err := d.Any()
+	if err != nil {
+		if cutShort(v, err) {
+			return nil, io.ErrUnexpectedEOF
+		}
 		return nil, err
 	}
-	if _, err := d.Token(); err != io.EOF {
+	if d.End() != nil {
 		return nil, errors.New("trailing data after the value")
 	}
 	return x, nil
+}
+
+// cutShort reports whether err, from decoding v, comes from v ending inside
+// its value. encoding/json's words for that are "unexpected end of JSON
+// input" or, when it stepped a space past the end, an invalid ' ': then a
+// byte more changes the error, where one inside v does not.
+func cutShort(v []byte, err error) bool {
+	msg := err.Error()
+	if msg == "unexpected end of JSON input" {
+		return true
+	}
+	if !strings.HasPrefix(msg, "invalid character ' '") {
+		return false
+	}
+	_, err = jsonlite.NewDecoder(append(v[:len(v):len(v)], 'x')).Any()
+	return err == nil || err.Error() != msg
+}
+
+// storeNumbers replaces the numbers in x, a decoded value, by float64s
+// for store.
+func storeNumbers(x any) any {
+	switch v := x.(type) {
+	case jsonlite.Num:
+		f, _ := v.Float64() // out of range: ±Inf, which store refuses
+		return f
+	case []any:
+		for i, e := range v {
+			v[i] = storeNumbers(e)
+		}
+	case map[string]any:
+		for k, e := range v {
+			v[k] = storeNumbers(e)
+		}
+	}
+	return x
 }
 
 // linkTargets converts a link argument: lookup strings become
@@ -121,7 +254,7 @@ func linkTargets(x any) (any, error) {
 		for i, e := range v {
 			s, ok := e.(string)
 			if !ok {
-				return nil, fmt.Errorf("%w: link target %v: want an id or a lookup", ErrBadOp, e)
+				return nil, badOp("link target " + formatAny(e) + ": want an id or a lookup")
 			}
 			t, err := target(s)
 			if err != nil {
@@ -131,7 +264,7 @@ func linkTargets(x any) (any, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("%w: link target %v: want an id, a lookup or an array of them", ErrBadOp, x)
+	return nil, badOp("link target " + formatAny(x) + ": want an id, a lookup or an array of them")
 }
 
 func target(s string) (any, error) {
@@ -150,17 +283,22 @@ func parseTarget(s string) (store.EntityID, *store.Lookup, error) {
 	if rest, ok := strings.CutPrefix(s, LookupPrefix); ok {
 		label, val, ok := strings.Cut(rest, "__")
 		if !ok || label == "" {
-			return store.EntityID{}, nil, fmt.Errorf("%w: lookup %q: want lookup__<label>__<JSON value>", ErrBadOp, s)
+			return store.EntityID{}, nil, badOp("lookup " + strconv.Quote(s) + ": want lookup__<label>__<JSON value>")
 		}
-		v, err := decodeValue(json.RawMessage(val))
+		v, err := decodeValue([]byte(val))
 		if err != nil {
-			return store.EntityID{}, nil, fmt.Errorf("%w: lookup %q: value: %v", ErrBadOp, s, err)
+			return store.EntityID{}, nil, badOp("lookup " + strconv.Quote(s) + ": value: " + err.Error())
 		}
-		return store.EntityID{}, &store.Lookup{Label: label, Value: v}, nil
+		return store.EntityID{}, &store.Lookup{Label: label, Value: storeNumbers(v)}, nil
 	}
 	id, err := store.ParseEntityID(s)
 	if err != nil {
-		return store.EntityID{}, nil, fmt.Errorf("%w: id %q: %v", ErrBadOp, s, err)
+		return store.EntityID{}, nil, badOp("id " + strconv.Quote(s) + ": " + err.Error())
 	}
 	return id, nil, nil
 }
+
+// badOp returns an error wrapping [ErrBadOp]: fmt.Errorf("%w: "+detail, ErrBadOp).
+func badOp(detail string) error { return wrapSentinel(ErrBadOp, detail) }
+
+var errBadOpShape = badOp("want {action, namespace, id, args}")

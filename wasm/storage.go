@@ -2,14 +2,13 @@ package wasm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/reactor"
 )
 
@@ -63,13 +62,13 @@ func (c *StorageConfig) validate() error {
 	case c.Factory == nil:
 		return errors.New("wasm: storage config: Factory is required")
 	case c.App == "" || len(c.App) > 100:
-		return fmt.Errorf("wasm: storage config: App %q: want 1 to 100 bytes", c.App)
+		return errors.New("wasm: storage config: App " + strconv.Quote(c.App) + ": want 1 to 100 bytes")
 	case c.Format < 0:
-		return fmt.Errorf("wasm: storage config: Format %d is negative", c.Format)
+		return errors.New("wasm: storage config: Format " + strconv.Itoa(c.Format) + " is negative")
 	}
 	for _, r := range c.App {
 		if !(r == '-' || r == '_' || r == '.' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
-			return fmt.Errorf("wasm: storage config: App %q: only letters, digits, '-', '_' and '.'", c.App)
+			return errors.New("wasm: storage config: App " + strconv.Quote(c.App) + ": only letters, digits, '-', '_' and '.'")
 		}
 	}
 	return nil
@@ -185,10 +184,7 @@ func (s *Storage) prepare(ctx context.Context, db DB) error {
 	if slices.ContainsFunc(recs[0], func(r Record) bool { return r.Key == metaFormat }) {
 		return nil
 	}
-	marker, err := json.Marshal(map[string]int{"format": s.cfg.Format})
-	if err != nil {
-		return err
-	}
+	marker := []byte(`{"format":` + strconv.Itoa(s.cfg.Format) + `}`)
 	puts := []Put{{Store: storeMeta, Key: metaFormat, Value: marker}}
 	var old string
 	for v := s.cfg.Format - 1; v >= 1 && old == ""; v-- {
@@ -204,7 +200,7 @@ func (s *Storage) prepare(ctx context.Context, db DB) error {
 	if old != "" {
 		recs, err := readOld(ctx, s.cfg.Factory, old)
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", old, err)
+			return errs.Wrap("migrate "+old, err)
 		}
 		puts = append(recs, puts...)
 	}
@@ -283,36 +279,48 @@ func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
 	var bad []Put
 	for _, r := range queries {
 		var q reactor.CachedQuery
-		if err := json.Unmarshal(r.Value, &q); err != nil || q.ID != r.Key {
+		if err := q.UnmarshalJSON(r.Value); err != nil || q.ID != r.Key {
 			bad = append(bad, Put{Store: storeQueries, Key: r.Key, Delete: true})
 			continue
 		}
 		st.Queries = append(st.Queries, q)
 	}
-	slices.SortFunc(st.Queries, func(a, b reactor.CachedQuery) int { return cmpString(a.ID, b.ID) })
+	sortByID(st.Queries)
 	for _, r := range mutations {
 		var m reactor.Mutation
-		if err := json.Unmarshal(r.Value, &m); err != nil {
-			return nil, fmt.Errorf("load mutation %s: %w", r.Key, err)
+		if err := unmarshalRecord(r.Value, &m); err != nil {
+			return nil, errs.Wrap("load mutation "+r.Key, err)
 		}
 		if m.ID != r.Key {
-			return nil, fmt.Errorf("load mutation %s: %w: stored under another id %s", r.Key, reactor.ErrCorrupt, m.ID)
+			return nil, errs.With("load mutation "+r.Key+": "+reactor.ErrCorrupt.Error()+": stored under another id "+m.ID, reactor.ErrCorrupt)
 		}
 		st.Mutations = append(st.Mutations, m)
 	}
-	slices.SortStableFunc(st.Mutations, func(a, b reactor.Mutation) int {
-		switch {
-		case a.Seq < b.Seq:
-			return -1
-		case a.Seq > b.Seq:
-			return 1
-		}
-		return 0
-	})
+	reactor.SortBySeq(st.Mutations)
 	if len(bad) > 0 {
 		_ = s.retry(ctx, func(db DB) error { return db.Write(ctx, bad, Relaxed) }) // only a cache
 	}
 	return st, nil
+}
+
+// sortByID sorts queries by ID, as pointers (see reactor.SortBySeq): the
+// records usually come sorted already, in key order.
+func sortByID(qs []reactor.CachedQuery) {
+	ps := make([]*reactor.CachedQuery, len(qs))
+	sorted := true
+	for i := range qs {
+		ps[i] = &qs[i]
+		sorted = sorted && (i == 0 || qs[i-1].ID <= qs[i].ID)
+	}
+	if sorted {
+		return
+	}
+	slices.SortFunc(ps, func(a, b *reactor.CachedQuery) int { return cmpString(a.ID, b.ID) })
+	out := make([]reactor.CachedQuery, len(qs))
+	for i, p := range ps {
+		out[i] = *p
+	}
+	copy(qs, out)
 }
 
 func cmpString(a, b string) int {
@@ -364,9 +372,10 @@ func (s *Storage) Write(ctx context.Context, b *reactor.Batch) error {
 // then every delete, per the [reactor.Storage] contract.
 func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 	for _, m := range b.PutMutations {
-		data, err := json.Marshal(m)
+		data, err := m.MarshalJSON()
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode mutation %s: %w", m.ID, err)
+			err = marshalerError("reactor.Mutation", err)
+			return nil, nil, errs.Wrap("encode mutation "+m.ID, err)
 		}
 		muts = append(muts, Put{Store: storeMutations, Key: m.ID, Value: data})
 	}
@@ -377,9 +386,10 @@ func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 		caches = append(caches, Put{Store: storeSettings, Key: st.Key, Value: slices.Clone(st.Value)})
 	}
 	for _, q := range b.PutQueries {
-		data, err := json.Marshal(q)
+		data, err := q.MarshalJSON()
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode query %s: %w", q.ID, err)
+			err = marshalerError("reactor.CachedQuery", err)
+			return nil, nil, errs.Wrap("encode query "+q.ID, err)
 		}
 		caches = append(caches, Put{Store: storeQueries, Key: q.ID, Value: data})
 	}
@@ -390,4 +400,23 @@ func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 		caches = append(caches, Put{Store: storeQueries, Key: k, Delete: true})
 	}
 	return muts, caches, nil
+}
+
+// unmarshalRecord is json.Unmarshal(data, u) for reactor's record types,
+// whose UnmarshalJSON methods encoding/json called only with well-formed
+// JSON: malformed data is its syntax error, as json.Unmarshal reported it.
+func unmarshalRecord(data []byte, u interface{ UnmarshalJSON([]byte) error }) error {
+	err := u.UnmarshalJSON(data)
+	if err != nil {
+		if serr := syntaxError(data); serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+// marshalerError is encoding/json's error for a MarshalJSON method of type
+// typ that failed with err.
+func marshalerError(typ string, err error) error {
+	return errs.With("json: error calling MarshalJSON for type "+typ+": "+err.Error(), err)
 }

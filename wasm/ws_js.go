@@ -4,10 +4,10 @@ package wasm
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"syscall/js"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/reactor"
 )
 
@@ -29,7 +29,7 @@ var (
 func (t *WebSocket) Dial(ctx context.Context) (reactor.Conn, error) {
 	ws, err := construct("WebSocket", t.URL)
 	if err != nil {
-		return nil, fmt.Errorf("wasm: websocket %s: %w", t.URL, err)
+		return nil, errs.Wrap("wasm: websocket "+t.URL, err)
 	}
 	c := &wsConn{ws: ws, wake: make(chan struct{}, 1), opened: make(chan struct{})}
 	ws.Set("onopen", c.funcs.add(func(js.Value, []js.Value) any {
@@ -71,7 +71,7 @@ func (t *WebSocket) Dial(ctx context.Context) (reactor.Conn, error) {
 		if err == nil {
 			err = ErrConnClosed
 		}
-		return nil, fmt.Errorf("wasm: websocket %s: %w", t.URL, err)
+		return nil, errs.Wrap("wasm: websocket "+t.URL, err)
 	case <-ctx.Done():
 		c.Close()
 		return nil, ctx.Err()
@@ -150,7 +150,7 @@ func (c *wsConn) WriteFrame(ctx context.Context, frame []byte) error {
 		return err
 	}
 	if _, err := call(c.ws, "send", string(frame)); err != nil {
-		return fmt.Errorf("wasm: websocket send: %w", err)
+		return errs.Wrap("wasm: websocket send", err)
 	}
 	return nil
 }

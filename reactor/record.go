@@ -1,0 +1,419 @@
+package reactor
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
+	"github.com/triplesync/triplesync/internal/wire"
+	"github.com/triplesync/triplesync/store"
+)
+
+// The record formats of [Mutation] and [CachedQuery] were written by
+// encoding/json from struct types (mutationJSON and cachedQueryJSON, kept
+// in record_oracle_test.go). They are encoded and decoded here by hand, for
+// the size of the WebAssembly client, to the same bytes and with the same
+// results and error messages: records already on disk and in IndexedDB
+// must load, and hashes or comparisons of stored bytes must not change.
+// The tests hold both directions to encoding/json.
+
+// MarshalJSON implements json.Marshaler: the record format storages keep,
+// {"v":1,"id":…,"seq":…,"steps":[…],"created":…,"tx-id":…,"confirmed":…}
+// with tx-id and confirmed only when set.
+func (m Mutation) MarshalJSON() ([]byte, error) {
+	dst := make([]byte, 0, 128)
+	dst = append(dst, `{"v":`...)
+	dst = strconv.AppendInt(dst, recordVersion, 10)
+	dst = append(dst, `,"id":`...)
+	dst = jsonlite.AppendString(dst, m.ID)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendUint(dst, m.Seq, 10)
+	dst = append(dst, `,"steps":[`...)
+	for i, s := range m.Steps {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		b, err := s.MarshalJSON()
+		if dst, err = appendMarshaled(dst, b, err, "store.Step"); err != nil {
+			return nil, err
+		}
+	}
+	dst = append(dst, `],"created":`...)
+	dst = strconv.AppendInt(dst, m.Created, 10)
+	if m.TxID != 0 {
+		dst = append(dst, `,"tx-id":`...)
+		dst = strconv.AppendInt(dst, int64(m.TxID), 10)
+	}
+	if m.Confirmed != 0 {
+		dst = append(dst, `,"confirmed":`...)
+		dst = strconv.AppendInt(dst, m.Confirmed, 10)
+	}
+	return append(dst, '}'), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler. Errors wrap [ErrCorrupt].
+func (m *Mutation) UnmarshalJSON(b []byte) error {
+	var j Mutation
+	var v int
+	r := recordDecoder{typ: "mutationJSON", data: b}
+	err := r.top(func(k string) error {
+		switch name := r.match(k, "v", "id", "seq", "steps", "created", "tx-id", "confirmed"); name {
+		case "v":
+			return r.int(&v, name, "int")
+		case "id":
+			return r.string(&j.ID, name)
+		case "seq":
+			return r.uint64(&j.Seq, name)
+		case "steps":
+			return r.steps(&j.Steps)
+		case "created":
+			return r.int64(&j.Created, name, "int64")
+		case "tx-id":
+			return r.int64((*int64)(&j.TxID), name, "store.TxID")
+		case "confirmed":
+			return r.int64(&j.Confirmed, name, "int64")
+		}
+		return r.d.Skip()
+	})
+	if err != nil {
+		return corrupt("mutation: " + err.Error())
+	}
+	if v != recordVersion || j.ID == "" {
+		return corrupt("mutation: version " + strconv.Itoa(v) + ", id " + strconv.Quote(j.ID))
+	}
+	*m = j
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler: the record format storages keep,
+// {"v":1,"id":…,"q":…,"triples":[…],"processed-tx-id":…,"last-used":…}.
+func (q CachedQuery) MarshalJSON() ([]byte, error) {
+	raw := q.Q
+	if len(raw) == 0 {
+		raw = []byte("null")
+	}
+	dst := make([]byte, 0, 128+len(raw)+100*len(q.Triples))
+	dst = append(dst, `{"v":`...)
+	dst = strconv.AppendInt(dst, recordVersion, 10)
+	dst = append(dst, `,"id":`...)
+	dst = jsonlite.AppendString(dst, q.ID)
+	dst = append(dst, `,"q":`...)
+	var err error
+	if dst, err = appendMarshaled(dst, raw, nil, "json.RawMessage"); err != nil {
+		return nil, err
+	}
+	dst = append(dst, `,"triples":`...)
+	b, err := wire.Triples(q.Triples).MarshalJSON()
+	if dst, err = appendMarshaled(dst, b, err, "wire.Triples"); err != nil {
+		return nil, err
+	}
+	dst = append(dst, `,"processed-tx-id":`...)
+	dst = strconv.AppendInt(dst, int64(q.ProcessedTxID), 10)
+	dst = append(dst, `,"last-used":`...)
+	dst = strconv.AppendInt(dst, q.LastUsed, 10)
+	return append(dst, '}'), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler. Errors wrap [ErrCorrupt].
+func (q *CachedQuery) UnmarshalJSON(b []byte) error {
+	var j CachedQuery
+	var v int
+	var triples wire.Triples
+	r := recordDecoder{typ: "cachedQueryJSON", data: b}
+	err := r.top(func(k string) error {
+		switch name := r.match(k, "v", "id", "q", "triples", "processed-tx-id", "last-used"); name {
+		case "v":
+			return r.int(&v, name, "int")
+		case "id":
+			return r.string(&j.ID, name)
+		case "q":
+			raw, err := r.d.Raw()
+			if err != nil {
+				return err
+			}
+			j.Q = append(j.Q[:0], raw...) // as json.RawMessage: null is "null"
+			return nil
+		case "triples":
+			raw, err := r.d.Raw()
+			if err != nil {
+				return err
+			}
+			return triples.UnmarshalJSON(raw)
+		case "processed-tx-id":
+			return r.int64((*int64)(&j.ProcessedTxID), name, "store.TxID")
+		case "last-used":
+			return r.int64(&j.LastUsed, name, "int64")
+		}
+		return r.d.Skip()
+	})
+	if err != nil {
+		return corrupt("cached query: " + err.Error())
+	}
+	if v != recordVersion || j.ID == "" {
+		return corrupt("cached query: version " + strconv.Itoa(v) + ", id " + strconv.Quote(j.ID))
+	}
+	j.Triples = triples
+	*q = j
+	return nil
+}
+
+// appendMarshaled appends a MarshalJSON method's output b (or its error)
+// as encoding/json does: an error names the type, invalid output is an
+// error, and the text goes in compacted, with <, >, &, U+2028 and U+2029
+// escaped.
+func appendMarshaled(dst, b []byte, err error, typ string) ([]byte, error) {
+	if err == nil {
+		err = syntaxError(b)
+	}
+	if err != nil {
+		return dst, marshalerError(typ, err)
+	}
+	return appendCompact(dst, b), nil
+}
+
+// marshalerError is encoding/json's error for a MarshalJSON method of type
+// typ that failed with err.
+func marshalerError(typ string, err error) error {
+	return errs.With("json: error calling MarshalJSON for type "+typ+": "+err.Error(), err)
+}
+
+// unmarshalRecord is json.Unmarshal(data, u) for the record types, whose
+// UnmarshalJSON methods encoding/json called only with well-formed JSON:
+// malformed data is its syntax error, as json.Unmarshal reported it.
+func unmarshalRecord(data []byte, u interface{ UnmarshalJSON([]byte) error }) error {
+	err := u.UnmarshalJSON(data)
+	if err != nil {
+		if serr := syntaxError(data); serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+// syntaxError returns the error malformed JSON data has, or nil.
+func syntaxError(data []byte) error {
+	d := jsonlite.NewDecoder(data)
+	err := d.Skip()
+	if err == nil {
+		err = d.End()
+	}
+	return err
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendCompact appends the valid JSON text src as encoding/json's Compact
+// with HTML escaping does.
+func appendCompact(dst, src []byte) []byte {
+	inString, escaped := false, false
+	start := 0
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '<' || c == '>' || c == '&':
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			start = i + 1
+		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[src[i+2]&0xF])
+			i += 2
+			start = i + 1
+			continue
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			dst = append(dst, src[start:i]...)
+			start = i + 1
+		}
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		}
+	}
+	return append(dst, src[start:]...)
+}
+
+// recordDecoder decodes a record as encoding/json decoded it into a struct
+// (named typ in messages): keys match field names case-insensitively;
+// unknown keys are skipped; null leaves a field as it is (a slice becomes
+// nil); a value of the wrong type is an error after which the rest of the
+// record is still decoded, the first such error reported unless a field's
+// UnmarshalJSON fails; and malformed JSON anywhere is reported before all
+// else, since encoding/json checks the whole text before decoding it.
+//
+// The field readers return only errors that end the decoding: malformed
+// JSON and a field's UnmarshalJSON error.
+type recordDecoder struct {
+	d    jsonlite.Decoder
+	data []byte
+	typ  string
+	err  error // the first wrong-type error
+}
+
+// top decodes the record, calling member for each key.
+func (r *recordDecoder) top(member func(k string) error) error {
+	r.d.Reset(r.data)
+	var err error
+	switch r.d.Peek() {
+	case jsonlite.Null, jsonlite.Invalid:
+		err = r.d.Skip()
+	case jsonlite.Object:
+		err = r.d.Object(member)
+	default:
+		r.err = errors.New("json: cannot unmarshal " + r.kind() + " into Go value of type reactor." + r.typ)
+		err = r.d.Skip()
+	}
+	if err == nil {
+		err = r.d.End()
+	}
+	if err != nil {
+		// Malformed JSON anywhere wins over what decoding met first.
+		if serr := syntaxError(r.data); serr != nil {
+			return serr
+		}
+		return err
+	}
+	return r.err
+}
+
+// match returns the name k stands for, as encoding/json matches keys to
+// field names: exactly or else case-insensitively; "" for none.
+func (r *recordDecoder) match(k string, names ...string) string {
+	for _, n := range names {
+		if k == n {
+			return n
+		}
+	}
+	for _, n := range names {
+		if strings.EqualFold(k, n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// kind names the next value as encoding/json's type errors do.
+func (r *recordDecoder) kind() string {
+	switch r.d.Peek() {
+	case jsonlite.Bool:
+		return "bool"
+	case jsonlite.Number:
+		return "number"
+	case jsonlite.String:
+		return "string"
+	case jsonlite.Array:
+		return "array"
+	case jsonlite.Object:
+		return "object"
+	}
+	return "null"
+}
+
+// wrong records that field got a value it cannot hold (value describes
+// it), unless an earlier field did.
+func (r *recordDecoder) wrong(value, field, typ string) {
+	if r.err == nil {
+		r.err = errors.New("json: cannot unmarshal " + value + " into Go struct field " + r.typ + "." + field + " of type " + typ)
+	}
+}
+
+// wrongKind records that field got a value of the wrong kind and skips it.
+func (r *recordDecoder) wrongKind(field, typ string) error {
+	r.wrong(r.kind(), field, typ)
+	return r.d.Skip()
+}
+
+func (r *recordDecoder) string(dst *string, field string) error {
+	switch r.d.Peek() {
+	case jsonlite.Null:
+		return r.d.Skip()
+	case jsonlite.String:
+		s, err := r.d.String()
+		if err == nil {
+			*dst = s
+		}
+		return err
+	}
+	return r.wrongKind(field, "string")
+}
+
+// number reads the number for an integer field; ok is false when the
+// value was null or of another kind (recorded and skipped).
+func (r *recordDecoder) number(field, typ string) (n jsonlite.Num, ok bool, err error) {
+	switch r.d.Peek() {
+	case jsonlite.Null:
+		return "", false, r.d.Skip()
+	case jsonlite.Number:
+		n, err = r.d.Number()
+		return n, err == nil, err
+	}
+	return "", false, r.wrongKind(field, typ)
+}
+
+func (r *recordDecoder) int64(dst *int64, field, typ string) error {
+	n, ok, err := r.number(field, typ)
+	if ok {
+		if v, perr := strconv.ParseInt(string(n), 10, 64); perr == nil {
+			*dst = v
+		} else {
+			r.wrong("number "+string(n), field, typ)
+		}
+	}
+	return err
+}
+
+func (r *recordDecoder) int(dst *int, field, typ string) error {
+	n, ok, err := r.number(field, typ)
+	if ok {
+		if v, perr := strconv.ParseInt(string(n), 10, 64); perr == nil && int64(int(v)) == v {
+			*dst = int(v)
+		} else {
+			r.wrong("number "+string(n), field, typ)
+		}
+	}
+	return err
+}
+
+func (r *recordDecoder) uint64(dst *uint64, field string) error {
+	n, ok, err := r.number(field, "uint64")
+	if ok {
+		if v, perr := strconv.ParseUint(string(n), 10, 64); perr == nil {
+			*dst = v
+		} else {
+			r.wrong("number "+string(n), field, "uint64")
+		}
+	}
+	return err
+}
+
+// steps decodes a mutation's steps, each by store.Step.UnmarshalJSON,
+// whose error ends the decoding as it is.
+func (r *recordDecoder) steps(dst *[]store.Step) error {
+	switch r.d.Peek() {
+	case jsonlite.Null:
+		*dst = nil
+		return r.d.Skip()
+	case jsonlite.Array:
+	default:
+		return r.wrongKind("steps", "[]store.Step")
+	}
+	steps := (*dst)[:0]
+	if steps == nil {
+		steps = []store.Step{}
+	}
+	err := r.d.Array(func(i int) error {
+		raw, err := r.d.Raw()
+		if err != nil {
+			return err
+		}
+		steps = append(steps, store.Step{})
+		return steps[i].UnmarshalJSON(raw)
+	})
+	*dst = steps
+	return err
+}
