@@ -1,7 +1,7 @@
 package reactor
 
 import (
-	"crypto/sha256"
+	"github.com/triplesync/triplesync/internal/sha2"
 
 	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/store"
@@ -29,7 +29,7 @@ func QueryID(q []byte) (id string, text []byte, err error) {
 	if text[0] != '{' {
 		return "", nil, errNotObject
 	}
-	sum := sha256.Sum256(text)
+	sum := sha2.Sum256(text)
 	// Hex by hand: encoding/hex imports fmt, which links fmt's and os's
 	// initialisation into the wasm client (~80 KB gzip).
 	const digits = "0123456789abcdef"

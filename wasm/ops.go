@@ -123,8 +123,6 @@ func decodeOp(r []byte) (store.TxOp, error) {
 			if x, err = linkTargets(x); err != nil {
 				return op, errs.Wrap(k, err)
 			}
-		} else {
-			x = storeNumbers(x)
 		}
 		op.Args[k] = x
 	}
@@ -224,25 +222,6 @@ func cutShort(v []byte, err error) bool {
 	return err == nil || err.Error() != msg
 }
 
-// storeNumbers replaces the numbers in x, a decoded value, by float64s
-// for store.
-func storeNumbers(x any) any {
-	switch v := x.(type) {
-	case jsonlite.Num:
-		f, _ := v.Float64() // out of range: ±Inf, which store refuses
-		return f
-	case []any:
-		for i, e := range v {
-			v[i] = storeNumbers(e)
-		}
-	case map[string]any:
-		for k, e := range v {
-			v[k] = storeNumbers(e)
-		}
-	}
-	return x
-}
-
 // linkTargets converts a link argument: lookup strings become
 // [store.Lookup]s, ids stay strings (Transform parses them).
 func linkTargets(x any) (any, error) {
@@ -289,7 +268,7 @@ func parseTarget(s string) (store.EntityID, *store.Lookup, error) {
 		if err != nil {
 			return store.EntityID{}, nil, badOp("lookup " + strconv.Quote(s) + ": value: " + err.Error())
 		}
-		return store.EntityID{}, &store.Lookup{Label: label, Value: storeNumbers(v)}, nil
+		return store.EntityID{}, &store.Lookup{Label: label, Value: v}, nil
 	}
 	id, err := store.ParseEntityID(s)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -168,13 +169,12 @@ func oldParseTarget(s string) (store.EntityID, *store.Lookup, error) {
 	return id, nil, nil
 }
 
-// oracleNumbers turns the old decoding's json.Numbers into what store
-// made of them, float64s, as the new decoding hands them over.
+// oracleNumbers turns the old decoding's json.Numbers into jsonlite.Nums,
+// as the new decoding hands them to store.
 func oracleNumbers(x any) any {
 	switch v := x.(type) {
 	case json.Number:
-		f, _ := strconv.ParseFloat(string(v), 64)
-		return f
+		return jsonlite.Num(v)
 	case []any:
 		for i, e := range v {
 			v[i] = oracleNumbers(e)

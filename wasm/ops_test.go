@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 	"github.com/triplesync/triplesync/wasm"
 )
@@ -26,7 +27,7 @@ func TestDecodeOps(t *testing.T) {
 			name: "update",
 			in:   `[{"action":"update","namespace":"todos","id":"` + todoID + `","args":{"title":"Milk","done":false,"n":12345678901234567890}}]`,
 			want: []store.TxOp{{Action: "update", Namespace: "todos", ID: todo,
-				Args: map[string]any{"title": "Milk", "done": false, "n": float64(12345678901234567890)}}},
+				Args: map[string]any{"title": "Milk", "done": false, "n": jsonlite.Num("12345678901234567890")}}},
 		},
 		{
 			name: "update without upsert",
@@ -56,7 +57,7 @@ func TestDecodeOps(t *testing.T) {
 		{
 			name: "lookup by a number",
 			in:   `[{"action":"delete","namespace":"users","id":"lookup__code__42"}]`,
-			want: []store.TxOp{{Action: "delete", Namespace: "users", Lookup: &store.Lookup{Label: "code", Value: float64(42)}}},
+			want: []store.TxOp{{Action: "delete", Namespace: "users", Lookup: &store.Lookup{Label: "code", Value: jsonlite.Num("42")}}},
 		},
 		{name: "empty", in: `[]`, want: []store.TxOp{}},
 	}
