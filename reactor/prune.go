@@ -87,6 +87,7 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 	// entities match no where clause (evaluated only if there are any:
 	// over a large result, every write may touch a row).
 	var cands []*pruneGroup
+	held := p.held(qs.base)
 	for i := range p.groups {
 		g := &p.groups[i]
 		out := !g.pinned
@@ -94,7 +95,7 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 			if !out {
 				break
 			}
-			out = !holds(qs.base, e, p.refs)
+			out = !hasID(held, e)
 		}
 		if out {
 			cands = append(cands, g)
@@ -103,11 +104,13 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 	var rows map[store.EntityID]bool
 	if len(cands) > 0 {
 		var ok bool
-		if rows, ok = c.whereRows(qs, q, p.s0); !ok {
-			return all
+		if rows, ok = localRows(q, cands); !ok {
+			if rows, ok = c.whereRows(qs, q, p.s0); !ok {
+				return all
+			}
 		}
 	}
-	*ps = pruneState{q: q, kept: map[*mutation]bool{}, skip: map[*mutation]*skipGroup{}, owner: map[store.EntityID]*skipGroup{}}
+	*ps = pruneState{q: q, kept: make(map[*mutation]bool, len(all)), skip: map[*mutation]*skipGroup{}, owner: map[store.EntityID]*skipGroup{}}
 	for _, g := range cands {
 		skip := true
 		for _, e := range g.ents {
@@ -224,6 +227,72 @@ func holds(s *store.Snapshot, e store.EntityID, refs bool) bool {
 	return found
 }
 
+// held returns the entities of p's groups (sorted) that s holds a triple
+// of or, when the registry has links, a link to (see holds). A store
+// much smaller than the groups is walked once in EAV order alongside
+// them; a larger one is looked up entity by entity.
+func (p *prunePlan) held(s *store.Snapshot) []store.EntityID {
+	if s.Len() > 16*len(p.ents) {
+		return p.heldSeek(s)
+	}
+	return p.heldScan(s)
+}
+
+func (p *prunePlan) heldSeek(s *store.Snapshot) []store.EntityID {
+	var out []store.EntityID
+	for _, e := range p.ents {
+		if holds(s, e, p.refs) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (p *prunePlan) heldScan(s *store.Snapshot) []store.EntityID {
+	var out []store.EntityID
+	i := 0
+	s.ScanFromPtr(store.EntityID{}, store.AttrID{}, func(t *store.Triple) bool {
+		for i < len(p.ents) && p.ents[i].Compare(t.E) < 0 {
+			i++
+		}
+		if i == len(p.ents) {
+			return false
+		}
+		if p.ents[i] == t.E {
+			out = append(out, t.E)
+			i++
+		}
+		return true
+	})
+	if p.refs {
+		n := len(out)
+		for _, e := range p.ents {
+			if !hasID(out[:n], e) && holds(s, e, true) {
+				out = append(out, e)
+			}
+		}
+		out = sortUnique(out)
+	}
+	return out
+}
+
+// hasID reports whether the sorted ids hold x.
+func hasID(ids []store.EntityID, x store.EntityID) bool {
+	lo, hi := 0, len(ids)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		switch c := ids[m].Compare(x); {
+		case c == 0:
+			return true
+		case c < 0:
+			lo = m + 1
+		default:
+			hi = m
+		}
+	}
+	return false
+}
+
 // writes returns the entities m's steps write (with those their values
 // link to) and whether it writes a unique attribute other than id; false
 // when pruning cannot judge it: a lookup, a step other than a triple
@@ -262,13 +331,15 @@ type prunePlan struct {
 	attrs  *store.Attrs
 	groups []pruneGroup // nil when the list cannot be judged
 	s0     *store.Snapshot
-	refs   bool // attrs has link attributes
+	refs   bool             // attrs has link attributes
+	ents   []store.EntityID // the groups' entities, sorted
 }
 
 type pruneGroup struct {
 	muts   []*mutation
 	ents   []store.EntityID
 	pinned bool
+	s0     [][]*store.Triple // unpinned: each entity's triples in s0 (EAV order)
 }
 
 // maxPlans bounds the plans a mutation keeps (see maxRuns).
@@ -347,7 +418,65 @@ func planFor(muts []*mutation, attrs *store.Attrs) *prunePlan {
 	for _, a := range attrs.All() {
 		p.refs = p.refs || a.IsRef()
 	}
+	p.ents = make([]store.EntityID, 0, len(owner))
+	for i := range p.groups {
+		g := &p.groups[i]
+		p.ents = append(p.ents, g.ents...)
+		if g.pinned {
+			continue
+		}
+		g.s0 = make([][]*store.Triple, len(g.ents))
+		for j, e := range g.ents {
+			p.s0.ScanEntityPtr(e, store.AttrID{}, func(t *store.Triple) bool {
+				g.s0[j] = append(g.s0[j], t)
+				return true
+			})
+		}
+	}
+	p.ents = sortUnique(p.ents)
 	return p
+}
+
+// localRows is whereRows for the entities of cands, decided from each
+// entity's own triples in s0 as Eval over s0 decides it: a member of a
+// top level's namespace (it holds the id triple) whose values satisfy
+// that level's where clause (query.Level.Match, the decider's own test).
+// False when a clause needs other entities' triples (a path, a reverse
+// link): whereRows evaluates it then.
+func localRows(q *query.Query, cands []*pruneGroup) (map[store.EntityID]bool, bool) {
+	var rows map[store.EntityID]bool
+	var ts []*store.Triple
+	var buf []store.Value
+	get := func(a store.AttrID) []store.Value {
+		buf = buf[:0]
+		for _, t := range ts {
+			if t.A == a {
+				buf = append(buf, t.V)
+			}
+		}
+		return buf
+	}
+	for _, g := range cands {
+		for j, e := range g.ents {
+			ts = g.s0[j]
+			for _, l := range q.Tops() {
+				if len(get(l.ID.ID)) == 0 {
+					continue
+				}
+				matched, decidable := l.Match(get)
+				if !decidable {
+					return nil, false
+				}
+				if matched {
+					if rows == nil {
+						rows = map[store.EntityID]bool{}
+					}
+					rows[e] = true
+				}
+			}
+		}
+	}
+	return rows, true
 }
 
 // whereRows returns the entities of s0 that match a top level's where
