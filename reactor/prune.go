@@ -86,7 +86,7 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 	// The groups the store holds nothing of, then those of them whose
 	// entities match no where clause (evaluated only if there are any:
 	// over a large result, every write may touch a row).
-	var cands []*pruneGroup
+	cands := make([]*pruneGroup, 0, len(p.groups))
 	held := p.held(qs.base)
 	for i := range p.groups {
 		g := &p.groups[i]
@@ -110,16 +110,23 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 			}
 		}
 	}
-	*ps = pruneState{q: q, kept: make(map[*mutation]bool, len(all)), skip: map[*mutation]*skipGroup{}, owner: map[store.EntityID]*skipGroup{}}
+	skipped := cands[:0] // the maps below are sized up front: they are most of pruned's garbage
+	nm, ne := 0, 0
 	for _, g := range cands {
 		skip := true
 		for _, e := range g.ents {
 			skip = skip && !rows[e]
 		}
-		if !skip {
-			continue
+		if skip {
+			skipped = append(skipped, g)
+			nm, ne = nm+len(g.muts), ne+len(g.ents)
 		}
-		sg := &skipGroup{muts: g.muts, ents: g.ents}
+	}
+	*ps = pruneState{q: q, kept: make(map[*mutation]bool, len(all)-nm), skip: make(map[*mutation]*skipGroup, nm), owner: make(map[store.EntityID]*skipGroup, ne)}
+	sgs := make([]skipGroup, len(skipped))
+	for i, g := range skipped {
+		sg := &sgs[i]
+		*sg = skipGroup{muts: g.muts, ents: g.ents}
 		for _, m := range g.muts {
 			ps.skip[m] = sg
 		}
