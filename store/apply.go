@@ -74,6 +74,13 @@ type batch struct {
 	// created holds the entities the batch brought into a namespace, which
 	// mode create may keep writing to.
 	created map[nsEntity]bool
+	// wrote is the entity and namespace the last write step wrote, when
+	// wroteOK: the entity exists there, with its id triple if the
+	// namespace has an id attribute (set writes it), until a step that
+	// removes triples. A mutation's steps mostly write one entity; the
+	// steps after the first spare the lookups that tell.
+	wrote   nsEntity
+	wroteOK bool
 }
 
 type nsEntity struct {
@@ -82,6 +89,9 @@ type nsEntity struct {
 }
 
 func (b *batch) step(st *Step) error {
+	if st.Op != OpAddTriple && st.Op != OpDeepMergeTriple {
+		b.wroteOK = false
+	}
 	switch st.Op {
 	case OpAddTriple, OpDeepMergeTriple:
 		return b.write(st)
@@ -134,7 +144,8 @@ func (b *batch) write(st *Step) error {
 	if !ok {
 		return fmt.Errorf("%w: no %s with %s", ErrNotFound, attr.Namespace, st.Lookup)
 	}
-	exists := inNamespace(&b.ix, b.attrs, e, attr.Namespace)
+	k := nsEntity{attr.Namespace, e}
+	exists := b.wroteOK && b.wrote == k || inNamespace(&b.ix, b.attrs, e, attr.Namespace)
 	switch {
 	case st.Mode == ModeCreate && exists && !b.created[nsEntity{attr.Namespace, e}]:
 		return fmt.Errorf("%w: %s %s", ErrExists, attr.Namespace, e)
@@ -168,7 +179,11 @@ func (b *batch) write(st *Step) error {
 			known = nsPresent
 		}
 	}
-	return b.set(e, attr, v, merge, known)
+	if err := b.set(e, attr, v, merge, known); err != nil {
+		return err
+	}
+	b.wrote, b.wroteOK = k, true
+	return nil
 }
 
 // nsKnown is what a caller of set already knows of whether the entity
@@ -233,7 +248,7 @@ func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) e
 // ensureID writes e's id triple of attr's namespace if it has an id
 // attribute and e lacks the triple.
 func (b *batch) ensureID(e EntityID, attr *Attr) error {
-	if attr.Label == IDLabel {
+	if attr.Label == IDLabel || b.wroteOK && b.wrote == (nsEntity{attr.Namespace, e}) {
 		return nil
 	}
 	id, ok := b.attrs.IDAttr(attr.Namespace)
