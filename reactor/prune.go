@@ -60,6 +60,10 @@ type pruneState struct {
 	kept  map[*mutation]bool // those in order
 	skip  map[*mutation]*skipGroup
 	owner map[store.EntityID]*skipGroup // the skipped group writing an entity
+	// skipped are the groups decided; the maps above are built from them
+	// and order when extends first needs them (most decisions are
+	// replaced whole before then, the store being new).
+	skipped []skipGroup
 }
 
 // skipGroup is a group of mutations not replayed.
@@ -110,8 +114,8 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 			}
 		}
 	}
-	skipped := cands[:0] // the maps below are sized up front: they are most of pruned's garbage
-	nm, ne := 0, 0
+	skipped := cands[:0]
+	nm := 0
 	for _, g := range cands {
 		skip := true
 		for _, e := range g.ents {
@@ -119,29 +123,50 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 		}
 		if skip {
 			skipped = append(skipped, g)
-			nm, ne = nm+len(g.muts), ne+len(g.ents)
+			nm += len(g.muts)
 		}
 	}
-	*ps = pruneState{q: q, kept: make(map[*mutation]bool, len(all)-nm), skip: make(map[*mutation]*skipGroup, nm), owner: make(map[store.EntityID]*skipGroup, ne)}
-	sgs := make([]skipGroup, len(skipped))
+	*ps = pruneState{q: q, skipped: make([]skipGroup, len(skipped))}
+	skip := make([]bool, len(all)) // p.muts is all
 	for i, g := range skipped {
-		sg := &sgs[i]
-		*sg = skipGroup{muts: g.muts, ents: g.ents}
-		for _, m := range g.muts {
-			ps.skip[m] = sg
-		}
-		for _, e := range g.ents {
-			ps.owner[e] = sg
+		ps.skipped[i] = skipGroup{muts: g.muts, ents: g.ents}
+		for _, j := range g.at {
+			skip[j] = true
 		}
 	}
-	ps.order = make([]*mutation, 0, len(all)-len(ps.skip))
-	for _, m := range all {
-		if ps.skip[m] == nil {
+	ps.order = make([]*mutation, 0, len(all)-nm)
+	for j, m := range all {
+		if !skip[j] {
 			ps.order = append(ps.order, m)
-			ps.kept[m] = true
 		}
 	}
 	return ps.filter(all)
+}
+
+// index builds the maps of ps from order and skipped, once.
+func (ps *pruneState) index() {
+	if ps.kept != nil {
+		return
+	}
+	nm, ne := 0, 0
+	for i := range ps.skipped {
+		nm, ne = nm+len(ps.skipped[i].muts), ne+len(ps.skipped[i].ents)
+	}
+	ps.kept = make(map[*mutation]bool, len(ps.order))
+	ps.skip = make(map[*mutation]*skipGroup, nm)
+	ps.owner = make(map[store.EntityID]*skipGroup, ne)
+	for _, m := range ps.order {
+		ps.kept[m] = true
+	}
+	for i := range ps.skipped {
+		sg := &ps.skipped[i]
+		for _, m := range sg.muts {
+			ps.skip[m] = sg
+		}
+		for _, e := range sg.ents {
+			ps.owner[e] = sg
+		}
+	}
 }
 
 // extends reports whether the decision can take all: every skipped
@@ -149,6 +174,7 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 // writes. The new ones join order, each after the skipped groups it
 // writes to, which are released.
 func (ps *pruneState) extends(all []*mutation, attrs *store.Attrs) bool {
+	ps.index()
 	n := 0
 	type fresh struct {
 		m    *mutation
@@ -344,6 +370,7 @@ type prunePlan struct {
 
 type pruneGroup struct {
 	muts   []*mutation
+	at     []int // the positions of muts in the plan's list
 	ents   []store.EntityID
 	pinned bool
 	s0     [][]*store.Triple // unpinned: each entity's triples in s0 (EAV order)
@@ -408,6 +435,7 @@ func planFor(muts []*mutation, attrs *store.Attrs) *prunePlan {
 		}
 		g := &p.groups[gi]
 		g.muts = append(g.muts, m)
+		g.at = append(g.at, i)
 		g.pinned = g.pinned || unique[i]
 		for _, e := range ents[i] {
 			if owner[e] == i {
