@@ -202,7 +202,7 @@ const (
 // value's CreatedAt carries over to v. known says whether e exists in
 // attr's namespace, if the caller knows.
 func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) error {
-	if attr.Label == IDLabel && v != Ref(e) {
+	if attr.Label == IDLabel && !e.isRef(v) {
 		return fmt.Errorf("%w: %s.id of %s must be its own id, got %s", ErrWrongType, attr.Namespace, e, v)
 	}
 	flags := attr.Flags()
