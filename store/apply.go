@@ -145,7 +145,17 @@ func (b *batch) write(st *Step) error {
 		return fmt.Errorf("%w: no %s with %s", ErrNotFound, attr.Namespace, st.Lookup)
 	}
 	k := nsEntity{attr.Namespace, e}
-	exists := b.wroteOK && b.wrote == k || inNamespace(&b.ix, b.attrs, e, attr.Namespace)
+	// hasID: attr is the namespace's id attribute and e holds its triple.
+	exists, hasID := b.wroteOK && b.wrote == k, false
+	if attr.Label == IDLabel {
+		if id, ok := b.attrs.IDAttr(attr.Namespace); ok && id.ID == attr.ID {
+			hasID = exists || b.ix.holds(e, attr.ID)
+			exists = hasID
+		}
+	}
+	if !exists {
+		exists = inNamespace(&b.ix, b.attrs, e, attr.Namespace)
+	}
 	switch {
 	case st.Mode == ModeCreate && exists && !b.created[nsEntity{attr.Namespace, e}]:
 		return fmt.Errorf("%w: %s %s", ErrExists, attr.Namespace, e)
@@ -171,6 +181,13 @@ func (b *batch) write(st *Step) error {
 	}
 	if v, err = attr.Check(v); err != nil {
 		return err
+	}
+	if hasID && st.ValueLookup == nil && e.isRef(v) {
+		// Writing the id triple e holds changes nothing: no other entity
+		// can hold e's id (an id triple holds its own entity's), so set
+		// would find the value unique, and e's own already there.
+		b.wrote, b.wroteOK = k, true
+		return nil
 	}
 	known := nsUnknown
 	if st.ValueLookup == nil { // else resolving it may have written e

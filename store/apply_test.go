@@ -429,4 +429,13 @@ func TestApplyStepsOnOneEntity(t *testing.T) {
 		addMode(cy, aUsersAge, num(3), store.ModeCreate),
 		addMode(cy, aTodosTitle, str("t"), store.ModeUpdate)}, 2)
 	assert.ErrorIs(t, err, store.ErrNotFound, "another namespace is another question")
+
+	// The id triple an entity holds, written again: nothing changes (its
+	// CreatedAt neither), unless the mode forbids it.
+	got = mustApply(t, s, 2, add(ann, aUsersID, ref(ann)), addMode(ann, aUsersID, ref(ann), store.ModeUpdate))
+	assert.Equal(t, s.Triples(), got.Triples())
+	_, err = s.Apply([]store.Step{addMode(ann, aUsersID, ref(ann), store.ModeCreate)}, 2)
+	assert.ErrorIs(t, err, store.ErrExists)
+	_, err = s.Apply([]store.Step{add(ann, aUsersID, ref(bob))}, 2)
+	assert.ErrorIs(t, err, store.ErrWrongType, "an id triple holds its own entity's id")
 }
