@@ -81,6 +81,7 @@ type batch struct {
 	// steps after the first spare the lookups that tell.
 	wrote   nsEntity
 	wroteOK bool
+	hints   hints
 }
 
 type nsEntity struct {
@@ -245,7 +246,7 @@ func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) e
 	t := Triple{E: e, A: attr.ID, V: v, CreatedAt: b.now}
 	if attr.Cardinality == CardinalityOne {
 		var buf [1]Triple
-		old := b.ix.valuesOf(buf[:0], e, attr.ID)
+		old := b.ix.valuesOfHint(buf[:0], e, attr.ID, &b.hints)
 		if len(old) == 1 && old[0].V == v {
 			return b.ensureID(e, attr)
 		}
@@ -253,9 +254,9 @@ func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) e
 			if keep {
 				t.CreatedAt = o.CreatedAt
 			}
-			b.ix.remove(o, flags)
+			b.ix.removeHint(o, flags, &b.hints)
 		}
-		b.ix.insert(t, flags)
+		b.ix.insertHint(t, flags, &b.hints)
 	} else if _, has := b.ix.get(t.Key()); !has {
 		b.ix.insert(t, flags)
 	}
