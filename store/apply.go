@@ -250,6 +250,13 @@ func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) e
 		if len(old) == 1 && old[0].V == v {
 			return b.ensureID(e, attr)
 		}
+		if len(old) == 1 {
+			if keep {
+				t.CreatedAt = old[0].CreatedAt
+			}
+			b.ix.replaceHint(old[0], t, flags, &b.hints)
+			return b.ensureID(e, attr)
+		}
 		for _, o := range old {
 			if keep {
 				t.CreatedAt = o.CreatedAt

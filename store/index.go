@@ -244,6 +244,49 @@ func (ix *indexes) removeHint(t Triple, flags IndexFlags, h *hints) {
 	putPivot(p)
 }
 
+// replaceHint replaces the stored triple old with t, searching from h.
+// They must share entity and attribute, and old be the only triple of
+// the two (a cardinality-one value): t then sorts into old's place in EAV
+// and AEV, where a new triple takes old's slot (with old's key the trees
+// find old) and is given t's value after, sparing a delete and an insert
+// that each shift a node's items. It is not visible outside the batch
+// until Apply returns. In AVE and VAE the value moves it: a delete and an
+// insert.
+func (ix *indexes) replaceHint(old, t Triple, flags IndexFlags, h *hints) {
+	p := new(Triple)
+	*p = old
+	_, inEAV := ix.eav.SetHint(p, &h.eav)
+	_, inAEV := ix.aev.SetHint(p, &h.aev)
+	if !inEAV || !inAEV { // old was not stored in both: insert p undone, the long way
+		if !inEAV {
+			ix.eav.DeleteHint(p, &h.eav)
+		}
+		if !inAEV {
+			ix.aev.DeleteHint(p, &h.aev)
+		}
+		ix.removeHint(old, flags, h)
+		ix.insertHint(t, flags, h)
+		return
+	}
+	if flags&(FlagAVE|FlagVAE) != 0 {
+		q := getPivot(&old)
+		if flags&FlagAVE != 0 {
+			ix.ave.DeleteHint(q, &h.ave)
+		}
+		if flags&FlagVAE != 0 {
+			ix.vae.DeleteHint(q, &h.vae)
+		}
+		putPivot(q)
+	}
+	*p = t
+	if flags&FlagAVE != 0 {
+		ix.ave.SetHint(p, &h.ave)
+	}
+	if flags&FlagVAE != 0 {
+		ix.vae.SetHint(p, &h.vae)
+	}
+}
+
 // valuesOfHint is valuesOf searching from h.
 func (ix *indexes) valuesOfHint(dst []Triple, e EntityID, a AttrID, h *hints) []Triple {
 	out := dst
