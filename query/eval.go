@@ -130,8 +130,11 @@ func (ev *evaluator) include(ls *levelState, e store.EntityID) {
 
 // reserve sizes ls's justified set and its namespace's included set for
 // the n entities a page is about to include, while they are empty: it
-// spares their rehashing as they grow.
+// spares their rehashing as they grow. A few fit a map's first group.
 func (ev *evaluator) reserve(ls *levelState, n int) {
+	if n <= 8 {
+		return
+	}
 	if len(ls.justified) == 0 {
 		ls.justified = make(map[store.EntityID]bool, n)
 	}
