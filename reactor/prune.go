@@ -90,19 +90,21 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 	// The groups the store holds nothing of, then those of them whose
 	// entities match no where clause (evaluated only if there are any:
 	// over a large result, every write may touch a row).
-	cands := make([]*pruneGroup, 0, len(p.groups))
-	held := p.held(qs.base)
+	out := make([]bool, len(p.groups))
 	for i := range p.groups {
-		g := &p.groups[i]
-		out := !g.pinned
-		for _, e := range g.ents {
-			if !out {
-				break
-			}
-			out = !hasID(held, e)
+		out[i] = !p.groups[i].pinned
+	}
+	j := 0
+	for _, e := range p.held(qs.base) { // sorted, among p.ents
+		for p.ents[j] != e {
+			j++
 		}
-		if out {
-			cands = append(cands, g)
+		out[p.groupOf[j]] = false
+	}
+	cands := make([]*pruneGroup, 0, len(p.groups))
+	for i := range p.groups {
+		if out[i] {
+			cands = append(cands, &p.groups[i])
 		}
 	}
 	var rows map[store.EntityID]bool
@@ -360,12 +362,13 @@ func writes(m *mutation, attrs *store.Attrs) (ents []store.EntityID, unique, ok 
 // with the unpinned groups replayed, shared by the queries replaying the
 // list (kept on its first mutation, as runs are).
 type prunePlan struct {
-	muts   []*mutation
-	attrs  *store.Attrs
-	groups []pruneGroup // nil when the list cannot be judged
-	s0     *store.Snapshot
-	refs   bool             // attrs has link attributes
-	ents   []store.EntityID // the groups' entities, sorted
+	muts    []*mutation
+	attrs   *store.Attrs
+	groups  []pruneGroup // nil when the list cannot be judged
+	s0      *store.Snapshot
+	refs    bool             // attrs has link attributes
+	ents    []store.EntityID // the groups' entities, sorted
+	groupOf []int32          // the group of each of ents
 }
 
 type pruneGroup struct {
@@ -469,6 +472,10 @@ func planFor(muts []*mutation, attrs *store.Attrs) *prunePlan {
 		}
 	}
 	p.ents = sortUnique(p.ents)
+	p.groupOf = make([]int32, len(p.ents))
+	for k, e := range p.ents {
+		p.groupOf[k] = int32(index[root(owner[e])])
+	}
 	return p
 }
 

@@ -169,6 +169,9 @@ func checkPlan(t *testing.T, c *Core, qs *querySub, q *query.Query, all []*mutat
 	require.Equal(t, want, p.heldSeek(qs.base), "heldSeek")
 	require.Equal(t, want, p.heldScan(qs.base), "heldScan")
 	require.Equal(t, want, p.held(qs.base), "held")
+	for k, e := range p.ents {
+		require.Contains(t, p.groups[p.groupOf[k]].ents, e, "groupOf")
+	}
 
 	var free []*pruneGroup
 	for i := range p.groups {
