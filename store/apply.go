@@ -58,6 +58,7 @@ func (s *Snapshot) Apply(steps []Step, now int64) (*Snapshot, error) {
 	}
 	b := &batch{attrs: s.attrs, ix: s.cloneIndexes(), now: now, created: map[nsEntity]bool{}}
 	for i := range steps {
+		b.left = len(steps) - 1 - i
 		if err := b.step(&steps[i]); err != nil {
 			return nil, &StepError{Index: i, Op: steps[i].Op, Err: err}
 		}
@@ -82,7 +83,28 @@ type batch struct {
 	wrote   nsEntity
 	wroteOK bool
 	hints   hints
+	// slab is where the batch's new triples come from, left the steps
+	// after the current one (see triple).
+	slab []Triple
+	left int
 }
+
+// triple returns room for a new stored triple. The batch carves them
+// from slabs sized by the steps left (a write stores one triple, or two
+// with the id triple), up to maxSlab, as Load carves a store's from one
+// array: an allocation per run of writes instead of one per write. A
+// slab stays in memory while any snapshot holds one of its triples.
+func (b *batch) triple() *Triple {
+	if len(b.slab) == 0 {
+		b.slab = make([]Triple, min(b.left+2, maxSlab))
+	}
+	p := &b.slab[0]
+	b.slab = b.slab[1:]
+	return p
+}
+
+// maxSlab bounds a slab of new triples (72 bytes each).
+const maxSlab = 32
 
 type nsEntity struct {
 	ns string
@@ -254,7 +276,7 @@ func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) e
 			if keep {
 				t.CreatedAt = old[0].CreatedAt
 			}
-			b.ix.replaceHint(old[0], t, flags, &b.hints)
+			b.ix.replaceHint(old[0], t, b.triple(), flags, &b.hints)
 			return b.ensureID(e, attr)
 		}
 		for _, o := range old {
@@ -263,7 +285,9 @@ func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) e
 			}
 			b.ix.removeHint(o, flags, &b.hints)
 		}
-		b.ix.insertHint(t, flags, &b.hints)
+		p := b.triple()
+		*p = t
+		b.ix.insertHint(p, flags, &b.hints)
 	} else if _, has := b.ix.get(t.Key()); !has {
 		b.ix.insert(t, flags)
 	}

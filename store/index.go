@@ -217,9 +217,8 @@ func (ix *indexes) insert(t Triple, flags IndexFlags) {
 // makes a comparison or two per node instead of a binary search.
 type hints struct{ eav, aev, ave, vae btree.PathHint }
 
-// insertHint is insert searching from h.
-func (ix *indexes) insertHint(t Triple, flags IndexFlags, h *hints) {
-	p := &t // one allocation, shared by every index
+// insertHint is insert of the new triple p, searching from h.
+func (ix *indexes) insertHint(p *Triple, flags IndexFlags, h *hints) {
 	ix.eav.SetHint(p, &h.eav)
 	ix.aev.SetHint(p, &h.aev)
 	if flags&FlagAVE != 0 {
@@ -252,8 +251,9 @@ func (ix *indexes) removeHint(t Triple, flags IndexFlags, h *hints) {
 // that each shift a node's items. It is not visible outside the batch
 // until Apply returns. In AVE and VAE the value moves it: a delete and an
 // insert.
-func (ix *indexes) replaceHint(old, t Triple, flags IndexFlags, h *hints) {
-	p := new(Triple)
+//
+// p is the new triple, not yet stored anywhere; replaceHint gives it t.
+func (ix *indexes) replaceHint(old, t Triple, p *Triple, flags IndexFlags, h *hints) {
 	*p = old
 	_, inEAV := ix.eav.SetHint(p, &h.eav)
 	_, inAEV := ix.aev.SetHint(p, &h.aev)
@@ -265,7 +265,8 @@ func (ix *indexes) replaceHint(old, t Triple, flags IndexFlags, h *hints) {
 			ix.aev.DeleteHint(p, &h.aev)
 		}
 		ix.removeHint(old, flags, h)
-		ix.insertHint(t, flags, h)
+		*p = t
+		ix.insertHint(p, flags, h)
 		return
 	}
 	if flags&(FlagAVE|FlagVAE) != 0 {
