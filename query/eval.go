@@ -128,6 +128,21 @@ func (ev *evaluator) include(ls *levelState, e store.EntityID) {
 	}
 }
 
+// reserve sizes ls's justified set and its namespace's included set for
+// the n entities a page is about to include, while they are empty: it
+// spares their rehashing as they grow. A few fit a map's first group.
+func (ev *evaluator) reserve(ls *levelState, n int) {
+	if n <= 8 {
+		return
+	}
+	if len(ls.justified) == 0 {
+		ls.justified = make(map[store.EntityID]bool, n)
+	}
+	if ns := ls.l.Namespace; len(ev.included[ns]) == 0 {
+		ev.included[ns] = make(map[store.EntityID]bool, n)
+	}
+}
+
 // probeLimit is how many candidates a where clause may yield before the
 // ordered plan is preferred to sorting them all.
 func probeLimit(l *Level) int {
@@ -210,6 +225,7 @@ func (ev *evaluator) page(ls *levelState, all []Cursor, c cut, link func(i int))
 	}
 	if ls.l.Count {
 		p.Count = len(all)
+		ev.reserve(ls, len(all))
 		for i := range all {
 			incl(i)
 		}
@@ -218,6 +234,7 @@ func (ev *evaluator) page(ls *levelState, all []Cursor, c cut, link func(i int))
 	pos := func(i int) Cursor { return all[i] }
 	p.Info = c.info(len(all), pos)
 	lo, hi := c.justified(len(all))
+	ev.reserve(ls, hi-lo)
 	for i := lo; i < hi; i++ {
 		incl(i)
 	}

@@ -60,6 +60,10 @@ type pruneState struct {
 	kept  map[*mutation]bool // those in order
 	skip  map[*mutation]*skipGroup
 	owner map[store.EntityID]*skipGroup // the skipped group writing an entity
+	// skipped are the groups decided; the maps above are built from them
+	// and order when extends first needs them (most decisions are
+	// replaced whole before then, the store being new).
+	skipped []skipGroup
 }
 
 // skipGroup is a group of mutations not replayed.
@@ -86,52 +90,85 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 	// The groups the store holds nothing of, then those of them whose
 	// entities match no where clause (evaluated only if there are any:
 	// over a large result, every write may touch a row).
-	var cands []*pruneGroup
+	out := make([]bool, len(p.groups))
 	for i := range p.groups {
-		g := &p.groups[i]
-		out := !g.pinned
-		for _, e := range g.ents {
-			if !out {
-				break
-			}
-			out = !holds(qs.base, e, p.refs)
+		out[i] = !p.groups[i].pinned
+	}
+	j := 0
+	for _, e := range p.held(qs.base) { // sorted, among p.ents
+		for p.ents[j] != e {
+			j++
 		}
-		if out {
-			cands = append(cands, g)
+		out[p.groupOf[j]] = false
+	}
+	cands := make([]*pruneGroup, 0, len(p.groups))
+	for i := range p.groups {
+		if out[i] {
+			cands = append(cands, &p.groups[i])
 		}
 	}
 	var rows map[store.EntityID]bool
 	if len(cands) > 0 {
 		var ok bool
-		if rows, ok = c.whereRows(qs, q, p.s0); !ok {
-			return all
+		if rows, ok = localRows(q, cands); !ok {
+			if rows, ok = c.whereRows(qs, q, p.s0); !ok {
+				return all
+			}
 		}
 	}
-	*ps = pruneState{q: q, kept: map[*mutation]bool{}, skip: map[*mutation]*skipGroup{}, owner: map[store.EntityID]*skipGroup{}}
+	skipped := cands[:0]
+	nm := 0
 	for _, g := range cands {
 		skip := true
 		for _, e := range g.ents {
 			skip = skip && !rows[e]
 		}
-		if !skip {
-			continue
-		}
-		sg := &skipGroup{muts: g.muts, ents: g.ents}
-		for _, m := range g.muts {
-			ps.skip[m] = sg
-		}
-		for _, e := range g.ents {
-			ps.owner[e] = sg
+		if skip {
+			skipped = append(skipped, g)
+			nm += len(g.muts)
 		}
 	}
-	ps.order = make([]*mutation, 0, len(all)-len(ps.skip))
-	for _, m := range all {
-		if ps.skip[m] == nil {
+	*ps = pruneState{q: q, skipped: make([]skipGroup, len(skipped))}
+	skip := make([]bool, len(all)) // p.muts is all
+	for i, g := range skipped {
+		ps.skipped[i] = skipGroup{muts: g.muts, ents: g.ents}
+		for _, j := range g.at {
+			skip[j] = true
+		}
+	}
+	ps.order = make([]*mutation, 0, len(all)-nm)
+	for j, m := range all {
+		if !skip[j] {
 			ps.order = append(ps.order, m)
-			ps.kept[m] = true
 		}
 	}
 	return ps.filter(all)
+}
+
+// index builds the maps of ps from order and skipped, once.
+func (ps *pruneState) index() {
+	if ps.kept != nil {
+		return
+	}
+	nm, ne := 0, 0
+	for i := range ps.skipped {
+		nm, ne = nm+len(ps.skipped[i].muts), ne+len(ps.skipped[i].ents)
+	}
+	ps.kept = make(map[*mutation]bool, len(ps.order))
+	ps.skip = make(map[*mutation]*skipGroup, nm)
+	ps.owner = make(map[store.EntityID]*skipGroup, ne)
+	for _, m := range ps.order {
+		ps.kept[m] = true
+	}
+	for i := range ps.skipped {
+		sg := &ps.skipped[i]
+		for _, m := range sg.muts {
+			ps.skip[m] = sg
+		}
+		for _, e := range sg.ents {
+			ps.owner[e] = sg
+		}
+	}
 }
 
 // extends reports whether the decision can take all: every skipped
@@ -139,6 +176,7 @@ func (c *Core) pruned(qs *querySub, q *query.Query, all []*mutation) []*mutation
 // writes. The new ones join order, each after the skipped groups it
 // writes to, which are released.
 func (ps *pruneState) extends(all []*mutation, attrs *store.Attrs) bool {
+	ps.index()
 	n := 0
 	type fresh struct {
 		m    *mutation
@@ -224,6 +262,72 @@ func holds(s *store.Snapshot, e store.EntityID, refs bool) bool {
 	return found
 }
 
+// held returns the entities of p's groups (sorted) that s holds a triple
+// of or, when the registry has links, a link to (see holds). A store
+// much smaller than the groups is walked once in EAV order alongside
+// them; a larger one is looked up entity by entity.
+func (p *prunePlan) held(s *store.Snapshot) []store.EntityID {
+	if s.Len() > 16*len(p.ents) {
+		return p.heldSeek(s)
+	}
+	return p.heldScan(s)
+}
+
+func (p *prunePlan) heldSeek(s *store.Snapshot) []store.EntityID {
+	var out []store.EntityID
+	for _, e := range p.ents {
+		if holds(s, e, p.refs) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (p *prunePlan) heldScan(s *store.Snapshot) []store.EntityID {
+	var out []store.EntityID
+	i := 0
+	s.ScanFromPtr(store.EntityID{}, store.AttrID{}, func(t *store.Triple) bool {
+		for i < len(p.ents) && p.ents[i].Compare(t.E) < 0 {
+			i++
+		}
+		if i == len(p.ents) {
+			return false
+		}
+		if p.ents[i] == t.E {
+			out = append(out, t.E)
+			i++
+		}
+		return true
+	})
+	if p.refs {
+		n := len(out)
+		for _, e := range p.ents {
+			if !hasID(out[:n], e) && holds(s, e, true) {
+				out = append(out, e)
+			}
+		}
+		out = sortUnique(out)
+	}
+	return out
+}
+
+// hasID reports whether the sorted ids hold x.
+func hasID(ids []store.EntityID, x store.EntityID) bool {
+	lo, hi := 0, len(ids)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		switch c := ids[m].Compare(x); {
+		case c == 0:
+			return true
+		case c < 0:
+			lo = m + 1
+		default:
+			hi = m
+		}
+	}
+	return false
+}
+
 // writes returns the entities m's steps write (with those their values
 // link to) and whether it writes a unique attribute other than id; false
 // when pruning cannot judge it: a lookup, a step other than a triple
@@ -258,17 +362,21 @@ func writes(m *mutation, attrs *store.Attrs) (ents []store.EntityID, unique, ok 
 // with the unpinned groups replayed, shared by the queries replaying the
 // list (kept on its first mutation, as runs are).
 type prunePlan struct {
-	muts   []*mutation
-	attrs  *store.Attrs
-	groups []pruneGroup // nil when the list cannot be judged
-	s0     *store.Snapshot
-	refs   bool // attrs has link attributes
+	muts    []*mutation
+	attrs   *store.Attrs
+	groups  []pruneGroup // nil when the list cannot be judged
+	s0      *store.Snapshot
+	refs    bool             // attrs has link attributes
+	ents    []store.EntityID // the groups' entities, sorted
+	groupOf []int32          // the group of each of ents
 }
 
 type pruneGroup struct {
 	muts   []*mutation
+	at     []int // the positions of muts in the plan's list
 	ents   []store.EntityID
 	pinned bool
+	s0     [][]*store.Triple // unpinned: each entity's triples in s0 (EAV order)
 }
 
 // maxPlans bounds the plans a mutation keeps (see maxRuns).
@@ -330,6 +438,7 @@ func planFor(muts []*mutation, attrs *store.Attrs) *prunePlan {
 		}
 		g := &p.groups[gi]
 		g.muts = append(g.muts, m)
+		g.at = append(g.at, i)
 		g.pinned = g.pinned || unique[i]
 		for _, e := range ents[i] {
 			if owner[e] == i {
@@ -347,7 +456,69 @@ func planFor(muts []*mutation, attrs *store.Attrs) *prunePlan {
 	for _, a := range attrs.All() {
 		p.refs = p.refs || a.IsRef()
 	}
+	p.ents = make([]store.EntityID, 0, len(owner))
+	for i := range p.groups {
+		g := &p.groups[i]
+		p.ents = append(p.ents, g.ents...)
+		if g.pinned {
+			continue
+		}
+		g.s0 = make([][]*store.Triple, len(g.ents))
+		for j, e := range g.ents {
+			p.s0.ScanEntityPtr(e, store.AttrID{}, func(t *store.Triple) bool {
+				g.s0[j] = append(g.s0[j], t)
+				return true
+			})
+		}
+	}
+	p.ents = sortUnique(p.ents)
+	p.groupOf = make([]int32, len(p.ents))
+	for k, e := range p.ents {
+		p.groupOf[k] = int32(index[root(owner[e])])
+	}
 	return p
+}
+
+// localRows is whereRows for the entities of cands, decided from each
+// entity's own triples in s0 as Eval over s0 decides it: a member of a
+// top level's namespace (it holds the id triple) whose values satisfy
+// that level's where clause (query.Level.Match, the decider's own test).
+// False when a clause needs other entities' triples (a path, a reverse
+// link): whereRows evaluates it then.
+func localRows(q *query.Query, cands []*pruneGroup) (map[store.EntityID]bool, bool) {
+	var rows map[store.EntityID]bool
+	var ts []*store.Triple
+	var buf []store.Value
+	get := func(a store.AttrID) []store.Value {
+		buf = buf[:0]
+		for _, t := range ts {
+			if t.A == a {
+				buf = append(buf, t.V)
+			}
+		}
+		return buf
+	}
+	for _, g := range cands {
+		for j, e := range g.ents {
+			ts = g.s0[j]
+			for _, l := range q.Tops() {
+				if len(get(l.ID.ID)) == 0 {
+					continue
+				}
+				matched, decidable := l.Match(get)
+				if !decidable {
+					return nil, false
+				}
+				if matched {
+					if rows == nil {
+						rows = map[store.EntityID]bool{}
+					}
+					rows[e] = true
+				}
+			}
+		}
+	}
+	return rows, true
 }
 
 // whereRows returns the entities of s0 that match a top level's where

@@ -135,6 +135,7 @@ func TestPrunedReplayMatchesFull(t *testing.T) {
 			}
 		}
 		check("decided")
+		checkPlan(t, c, qs, q, all)
 		for range 1 + r.IntN(4) {
 			all = append(all, mut())
 		}
@@ -147,4 +148,46 @@ func TestPrunedReplayMatchesFull(t *testing.T) {
 	t.Logf("%d of %d mutations pruned", skipped, judged)
 	require.Positive(t, skipped, "pruning never skipped a mutation")
 	require.Less(t, skipped, judged)
+}
+
+// checkPlan checks the shortcuts pruned takes against what they stand
+// for: held (either way) lists the entities holds finds in the store,
+// and localRows, when it decides, finds the rows whereRows (Eval over
+// s0) finds among the groups' entities.
+func checkPlan(t *testing.T, c *Core, qs *querySub, q *query.Query, all []*mutation) {
+	t.Helper()
+	p := planFor(all, qs.base.Attrs())
+	if p == nil {
+		return
+	}
+	var want []store.EntityID
+	for _, e := range p.ents {
+		if holds(qs.base, e, p.refs) {
+			want = append(want, e)
+		}
+	}
+	require.Equal(t, want, p.heldSeek(qs.base), "heldSeek")
+	require.Equal(t, want, p.heldScan(qs.base), "heldScan")
+	require.Equal(t, want, p.held(qs.base), "held")
+	for k, e := range p.ents {
+		require.Contains(t, p.groups[p.groupOf[k]].ents, e, "groupOf")
+	}
+
+	var free []*pruneGroup
+	for i := range p.groups {
+		if !p.groups[i].pinned {
+			free = append(free, &p.groups[i])
+		}
+	}
+	got, ok := localRows(q, free)
+	if !ok {
+		return
+	}
+	rows, ok := c.whereRows(qs, q, p.s0)
+	require.True(t, ok)
+	for _, g := range free {
+		for _, e := range g.ents {
+			require.Equal(t, rows[e], got[e], "localRows of %v: %s", e, qs.text)
+		}
+	}
 }

@@ -29,6 +29,7 @@ import (
 type nsSet struct {
 	all bool
 	ns  map[string]bool
+	one string // the namespace, while ns holds one: most sets
 }
 
 func (s *nsSet) add(ns string) {
@@ -36,6 +37,9 @@ func (s *nsSet) add(ns string) {
 		s.ns = map[string]bool{}
 	}
 	s.ns[ns] = true
+	if len(s.ns) == 1 {
+		s.one = ns
+	}
 }
 
 func (s *nsSet) addAttr(a *store.Attr) {
@@ -51,6 +55,9 @@ func (s *nsSet) addAttr(a *store.Attr) {
 func (s *nsSet) intersects(o *nsSet) bool {
 	if s.all || o.all {
 		return true
+	}
+	if len(s.ns) == 1 && len(o.ns) == 1 { // every query pairs with every pending mutation
+		return s.one == o.one
 	}
 	a, b := s.ns, o.ns
 	if len(a) > len(b) {

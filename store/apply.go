@@ -58,6 +58,7 @@ func (s *Snapshot) Apply(steps []Step, now int64) (*Snapshot, error) {
 	}
 	b := &batch{attrs: s.attrs, ix: s.cloneIndexes(), now: now, created: map[nsEntity]bool{}}
 	for i := range steps {
+		b.left = len(steps) - 1 - i
 		if err := b.step(&steps[i]); err != nil {
 			return nil, &StepError{Index: i, Op: steps[i].Op, Err: err}
 		}
@@ -74,7 +75,36 @@ type batch struct {
 	// created holds the entities the batch brought into a namespace, which
 	// mode create may keep writing to.
 	created map[nsEntity]bool
+	// wrote is the entity and namespace the last write step wrote, when
+	// wroteOK: the entity exists there, with its id triple if the
+	// namespace has an id attribute (set writes it), until a step that
+	// removes triples. A mutation's steps mostly write one entity; the
+	// steps after the first spare the lookups that tell.
+	wrote   nsEntity
+	wroteOK bool
+	hints   hints
+	// slab is where the batch's new triples come from, left the steps
+	// after the current one (see triple).
+	slab []Triple
+	left int
 }
+
+// triple returns room for a new stored triple. The batch carves them
+// from slabs sized by the steps left (a write stores one triple, or two
+// with the id triple), up to maxSlab, as Load carves a store's from one
+// array: an allocation per run of writes instead of one per write. A
+// slab stays in memory while any snapshot holds one of its triples.
+func (b *batch) triple() *Triple {
+	if len(b.slab) == 0 {
+		b.slab = make([]Triple, min(b.left+2, maxSlab))
+	}
+	p := &b.slab[0]
+	b.slab = b.slab[1:]
+	return p
+}
+
+// maxSlab bounds a slab of new triples (72 bytes each).
+const maxSlab = 32
 
 type nsEntity struct {
 	ns string
@@ -82,6 +112,9 @@ type nsEntity struct {
 }
 
 func (b *batch) step(st *Step) error {
+	if st.Op != OpAddTriple && st.Op != OpDeepMergeTriple {
+		b.wroteOK = false
+	}
 	switch st.Op {
 	case OpAddTriple, OpDeepMergeTriple:
 		return b.write(st)
@@ -134,7 +167,18 @@ func (b *batch) write(st *Step) error {
 	if !ok {
 		return wrapErr(ErrNotFound, "no "+attr.Namespace+" with "+lookupText(st.Lookup))
 	}
-	exists := inNamespace(&b.ix, b.attrs, e, attr.Namespace)
+	k := nsEntity{attr.Namespace, e}
+	// hasID: attr is the namespace's id attribute and e holds its triple.
+	exists, hasID := b.wroteOK && b.wrote == k, false
+	if attr.Label == IDLabel {
+		if id, ok := b.attrs.IDAttr(attr.Namespace); ok && id.ID == attr.ID {
+			hasID = exists || b.ix.holds(e, attr.ID)
+			exists = hasID
+		}
+	}
+	if !exists {
+		exists = inNamespace(&b.ix, b.attrs, e, attr.Namespace)
+	}
 	switch {
 	case st.Mode == ModeCreate && exists && !b.created[nsEntity{attr.Namespace, e}]:
 		return wrapErr(ErrExists, attr.Namespace+" "+e.String())
@@ -161,6 +205,13 @@ func (b *batch) write(st *Step) error {
 	if v, err = attr.Check(v); err != nil {
 		return err
 	}
+	if hasID && st.ValueLookup == nil && e.isRef(v) {
+		// Writing the id triple e holds changes nothing: no other entity
+		// can hold e's id (an id triple holds its own entity's), so set
+		// would find the value unique, and e's own already there.
+		b.wrote, b.wroteOK = k, true
+		return nil
+	}
 	known := nsUnknown
 	if st.ValueLookup == nil { // else resolving it may have written e
 		known = nsAbsent
@@ -168,7 +219,11 @@ func (b *batch) write(st *Step) error {
 			known = nsPresent
 		}
 	}
-	return b.set(e, attr, v, merge, known)
+	if err := b.set(e, attr, v, merge, known); err != nil {
+		return err
+	}
+	b.wrote, b.wroteOK = k, true
+	return nil
 }
 
 // nsKnown is what a caller of set already knows of whether the entity
@@ -187,7 +242,7 @@ const (
 // value's CreatedAt carries over to v. known says whether e exists in
 // attr's namespace, if the caller knows.
 func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) error {
-	if attr.Label == IDLabel && v != Ref(e) {
+	if attr.Label == IDLabel && !e.isRef(v) {
 		return wrapErr(ErrWrongType, attr.Namespace+".id of "+e.String()+" must be its own id, got "+v.String())
 	}
 	flags := attr.Flags()
@@ -213,17 +268,26 @@ func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) e
 	t := Triple{E: e, A: attr.ID, V: v, CreatedAt: b.now}
 	if attr.Cardinality == CardinalityOne {
 		var buf [1]Triple
-		old := b.ix.valuesOf(buf[:0], e, attr.ID)
+		old := b.ix.valuesOfHint(buf[:0], e, attr.ID, &b.hints)
 		if len(old) == 1 && old[0].V == v {
+			return b.ensureID(e, attr)
+		}
+		if len(old) == 1 {
+			if keep {
+				t.CreatedAt = old[0].CreatedAt
+			}
+			b.ix.replaceHint(old[0], t, b.triple(), flags, &b.hints)
 			return b.ensureID(e, attr)
 		}
 		for _, o := range old {
 			if keep {
 				t.CreatedAt = o.CreatedAt
 			}
-			b.ix.remove(o, flags)
+			b.ix.removeHint(o, flags, &b.hints)
 		}
-		b.ix.insert(t, flags)
+		p := b.triple()
+		*p = t
+		b.ix.insertHint(p, flags, &b.hints)
 	} else if _, has := b.ix.get(t.Key()); !has {
 		b.ix.insert(t, flags)
 	}
@@ -233,7 +297,7 @@ func (b *batch) set(e EntityID, attr *Attr, v Value, keep bool, known nsKnown) e
 // ensureID writes e's id triple of attr's namespace if it has an id
 // attribute and e lacks the triple.
 func (b *batch) ensureID(e EntityID, attr *Attr) error {
-	if attr.Label == IDLabel {
+	if attr.Label == IDLabel || b.wroteOK && b.wrote == (nsEntity{attr.Namespace, e}) {
 		return nil
 	}
 	id, ok := b.attrs.IDAttr(attr.Namespace)

@@ -399,3 +399,43 @@ func TestApplyUpdateAttrIndexes(t *testing.T) {
 	got := collect(func(fn func(store.Triple) bool) { s.ScanAttrValues(aUsersName, store.Exactly(str("Ann")), false, fn) })
 	assert.Equal(t, []store.Triple{tr(ann, aUsersName, str("Ann"), 1)}, got, "indexed now, created_at kept")
 }
+
+// TestApplyStepsOnOneEntity checks a batch writing one entity step after
+// step, as replayed mutations do: a write learns from the write before it
+// that the entity exists and holds its id triple, which a retract or a
+// delete between them may undo.
+func TestApplyStepsOnOneEntity(t *testing.T) {
+	s := mustLoad(t, applyBase()...)
+	got := mustApply(t, s, 2,
+		add(cy, aUsersName, str("Cy")),
+		retract(cy, aUsersID, ref(cy)),
+		add(cy, aUsersAge, num(3)))
+	assert.True(t, got.Has(key(cy, aUsersID, ref(cy))), "the id triple retracted is written again")
+
+	_, err := s.Apply([]store.Step{
+		add(ann, aUsersName, str("A")),
+		del(ann, "users"),
+		addMode(ann, aUsersAge, num(3), store.ModeUpdate)}, 2)
+	assert.ErrorIs(t, err, store.ErrNotFound, "deleted, the entity no longer exists")
+
+	got = mustApply(t, s, 2,
+		add(ann, aUsersName, str("A")),
+		del(ann, "users"),
+		add(ann, aUsersAge, num(3)))
+	assert.True(t, got.Has(key(ann, aUsersID, ref(ann))), "a write after the delete brings the id triple back")
+
+	_, err = s.Apply([]store.Step{
+		addMode(cy, aUsersName, str("Cy"), store.ModeCreate),
+		addMode(cy, aUsersAge, num(3), store.ModeCreate),
+		addMode(cy, aTodosTitle, str("t"), store.ModeUpdate)}, 2)
+	assert.ErrorIs(t, err, store.ErrNotFound, "another namespace is another question")
+
+	// The id triple an entity holds, written again: nothing changes (its
+	// CreatedAt neither), unless the mode forbids it.
+	got = mustApply(t, s, 2, add(ann, aUsersID, ref(ann)), addMode(ann, aUsersID, ref(ann), store.ModeUpdate))
+	assert.Equal(t, s.Triples(), got.Triples())
+	_, err = s.Apply([]store.Step{addMode(ann, aUsersID, ref(ann), store.ModeCreate)}, 2)
+	assert.ErrorIs(t, err, store.ErrExists)
+	_, err = s.Apply([]store.Step{add(ann, aUsersID, ref(bob))}, 2)
+	assert.ErrorIs(t, err, store.ErrWrongType, "an id triple holds its own entity's id")
+}

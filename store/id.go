@@ -90,6 +90,22 @@ func fromHex(c byte) (byte, bool) {
 // String returns the canonical lower-case form.
 func (id EntityID) String() string {
 	var b [36]byte
+	id.canon(&b)
+	return string(b[:])
+}
+
+// isRef reports whether v is Ref(id), without allocating Ref(id).
+func (id EntityID) isRef(v Value) bool {
+	if v.kind != KindString || v.num != 0 || len(v.str) != 36 {
+		return false
+	}
+	var b [36]byte
+	id.canon(&b)
+	return string(b[:]) == v.str
+}
+
+// canon writes the canonical form into b.
+func (id EntityID) canon(b *[36]byte) {
 	hex.Encode(b[0:8], id[0:4])
 	b[8] = '-'
 	hex.Encode(b[9:13], id[4:6])
@@ -99,7 +115,6 @@ func (id EntityID) String() string {
 	hex.Encode(b[19:23], id[8:10])
 	b[23] = '-'
 	hex.Encode(b[24:36], id[10:16])
-	return string(b[:])
 }
 
 // IsZero reports whether id is the nil UUID.

@@ -211,6 +211,98 @@ func (ix *indexes) insert(t Triple, flags IndexFlags) {
 	}
 }
 
+// hints are path hints into a batch's trees. A write finds an entity's
+// value, deletes it and inserts the new one next to it, and the next step
+// mostly writes the same entity: with a hint each search after the first
+// makes a comparison or two per node instead of a binary search.
+type hints struct{ eav, aev, ave, vae btree.PathHint }
+
+// insertHint is insert of the new triple p, searching from h.
+func (ix *indexes) insertHint(p *Triple, flags IndexFlags, h *hints) {
+	ix.eav.SetHint(p, &h.eav)
+	ix.aev.SetHint(p, &h.aev)
+	if flags&FlagAVE != 0 {
+		ix.ave.SetHint(p, &h.ave)
+	}
+	if flags&FlagVAE != 0 {
+		ix.vae.SetHint(p, &h.vae)
+	}
+}
+
+// removeHint is remove searching from h.
+func (ix *indexes) removeHint(t Triple, flags IndexFlags, h *hints) {
+	p := getPivot(&t)
+	ix.eav.DeleteHint(p, &h.eav)
+	ix.aev.DeleteHint(p, &h.aev)
+	if flags&FlagAVE != 0 {
+		ix.ave.DeleteHint(p, &h.ave)
+	}
+	if flags&FlagVAE != 0 {
+		ix.vae.DeleteHint(p, &h.vae)
+	}
+	putPivot(p)
+}
+
+// replaceHint replaces the stored triple old with t, searching from h.
+// They must share entity and attribute, and old be the only triple of
+// the two (a cardinality-one value): t then sorts into old's place in EAV
+// and AEV, where a new triple takes old's slot (with old's key the trees
+// find old) and is given t's value after, sparing a delete and an insert
+// that each shift a node's items. It is not visible outside the batch
+// until Apply returns. In AVE and VAE the value moves it: a delete and an
+// insert.
+//
+// p is the new triple, not yet stored anywhere; replaceHint gives it t.
+func (ix *indexes) replaceHint(old, t Triple, p *Triple, flags IndexFlags, h *hints) {
+	*p = old
+	_, inEAV := ix.eav.SetHint(p, &h.eav)
+	_, inAEV := ix.aev.SetHint(p, &h.aev)
+	if !inEAV || !inAEV { // old was not stored in both: insert p undone, the long way
+		if !inEAV {
+			ix.eav.DeleteHint(p, &h.eav)
+		}
+		if !inAEV {
+			ix.aev.DeleteHint(p, &h.aev)
+		}
+		ix.removeHint(old, flags, h)
+		*p = t
+		ix.insertHint(p, flags, h)
+		return
+	}
+	if flags&(FlagAVE|FlagVAE) != 0 {
+		q := getPivot(&old)
+		if flags&FlagAVE != 0 {
+			ix.ave.DeleteHint(q, &h.ave)
+		}
+		if flags&FlagVAE != 0 {
+			ix.vae.DeleteHint(q, &h.vae)
+		}
+		putPivot(q)
+	}
+	*p = t
+	if flags&FlagAVE != 0 {
+		ix.ave.SetHint(p, &h.ave)
+	}
+	if flags&FlagVAE != 0 {
+		ix.vae.SetHint(p, &h.vae)
+	}
+}
+
+// valuesOfHint is valuesOf searching from h.
+func (ix *indexes) valuesOfHint(dst []Triple, e EntityID, a AttrID, h *hints) []Triple {
+	out := dst
+	p := getPivot(&Triple{E: e, A: a})
+	ix.eav.AscendHint(p, func(t *Triple) bool {
+		if t.E != e || t.A != a {
+			return false
+		}
+		out = append(out, *t)
+		return true
+	}, &h.eav)
+	putPivot(p)
+	return out
+}
+
 // remove deletes t's key from every index flags say it belongs to.
 func (ix *indexes) remove(t Triple, flags IndexFlags) {
 	p := getPivot(&t)
