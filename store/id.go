@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/hex"
 	"io"
 	"strconv"
 
@@ -104,17 +103,15 @@ func (id EntityID) isRef(v Value) bool {
 	return string(b[:]) == v.str
 }
 
-// canon writes the canonical form into b.
+// canon writes the canonical form into b. (By hand: encoding/hex
+// imports fmt, which the wasm client cannot afford.)
 func (id EntityID) canon(b *[36]byte) {
-	hex.Encode(b[0:8], id[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], id[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], id[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], id[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:36], id[10:16])
+	const digits = "0123456789abcdef"
+	for i, c := range id {
+		j := hexPositions[i]
+		b[j], b[j+1] = digits[c>>4], digits[c&0xF]
+	}
+	b[8], b[13], b[18], b[23] = '-', '-', '-', '-'
 }
 
 // IsZero reports whether id is the nil UUID.

@@ -20,7 +20,7 @@ func TestPureImports(t *testing.T) {
 	pkg, err := build.ImportDir(".", 0)
 	require.NoError(t, err)
 	allowed := map[string]bool{
-		"bytes": true, "cmp": true, "encoding/binary": true, "encoding/hex": true,
+		"bytes": true, "cmp": true, "encoding/binary": true,
 		"errors": true, "io": true, "math": true, "slices": true,
 		"strconv": true, "strings": true, "unicode": true, "unicode/utf8": true, "sync": true, "time": true, "github.com/tidwall/btree": true,
 		"github.com/triplesync/triplesync/internal/errs": true, "github.com/triplesync/triplesync/internal/jsonlite": true,
