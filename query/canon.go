@@ -18,11 +18,11 @@ func decodeJSON(data []byte) (any, error) {
 	dec.UseNumber()
 	var x any
 	if err := dec.Decode(&x); err != nil {
-		return nil, errorf("", ErrMalformed, "%v", err)
+		return nil, errorAt("", ErrMalformed, err.Error())
 	}
 	for _, c := range data[dec.InputOffset():] {
 		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return nil, errorf("", ErrMalformed, "trailing data after the query")
+			return nil, errorAt("", ErrMalformed, "trailing data after the query")
 		}
 	}
 	return x, nil

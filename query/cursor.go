@@ -2,7 +2,6 @@ package query
 
 import (
 	"encoding/base64"
-	"fmt"
 
 	"github.com/triplesync/triplesync/store"
 )
@@ -44,7 +43,7 @@ func (c Cursor) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 // an error wrapping [ErrBadCursor]; it never panics.
 func ParseCursor(s string) (Cursor, error) {
 	bad := func(why string) (Cursor, error) {
-		return Cursor{}, fmt.Errorf("%w: %s", ErrBadCursor, why)
+		return Cursor{}, wrapSentinel(ErrBadCursor, why)
 	}
 	if len(s) > 1<<16 {
 		return bad("too long")
