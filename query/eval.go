@@ -453,7 +453,8 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 		parent := ev.states[l.Parent.Index]
 		var pages []*Page
 		var ms []linkedMatch
-		var all []Cursor // reused: page keeps no reference to it
+		var sorted []*linkedMatch // into ms: pointers share one sort instantiation
+		var all []Cursor          // reused: page keeps no reference to it
 		for _, p := range parents {
 			ms = ms[:0]
 			ts := linked[p]
@@ -462,14 +463,18 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 					ms = append(ms, linkedMatch{pos: ls.d.pos(c), link: ts[i]})
 				}
 			}
-			slices.SortFunc(ms, func(a, b linkedMatch) int { return comparePos(a.pos, b.pos, l.Order.Desc) })
-			ms = slices.CompactFunc(ms, func(a, b linkedMatch) bool { return a.pos.E == b.pos.E })
+			sorted = sorted[:0]
+			for i := range ms {
+				sorted = append(sorted, &ms[i])
+			}
+			slices.SortFunc(sorted, func(a, b *linkedMatch) int { return comparePos(a.pos, b.pos, l.Order.Desc) })
+			sorted = slices.CompactFunc(sorted, func(a, b *linkedMatch) bool { return a.pos.E == b.pos.E })
 			all = all[:0]
-			for _, m := range ms {
+			for _, m := range sorted {
 				all = append(all, m.pos)
 			}
 			c := cutWindow(len(all), func(i int) Cursor { return all[i] }, &l.Page, l.Order.Desc)
-			page := ev.page(ls, all, c, func(i int) { ev.add(ms[i].link) })
+			page := ev.page(ls, all, c, func(i int) { ev.add(sorted[i].link) })
 			parent.entity(p).Links[ci] = page
 			pages = append(pages, page)
 		}
@@ -563,16 +568,16 @@ func sortTriples(chunks [][]*store.Triple, n int) []store.Triple {
 	}
 	keys := make([]sortKey, len(flat))
 	for i, t := range flat {
-		keys[i] = sortKey{binary.BigEndian.Uint64(t.E[:8]), uint32(i)}
+		keys[i] = newSortKey(binary.BigEndian.Uint64(t.E[:8]), uint32(i))
 	}
 	cmp := func(a, b sortKey) int {
-		switch {
-		case a.e0 < b.e0:
+		switch ae, be := a.e0(), b.e0(); {
+		case ae < be:
 			return -1
-		case a.e0 > b.e0:
+		case ae > be:
 			return 1
 		}
-		return compareIndex(EAV, flat[a.i], flat[b.i])
+		return compareIndex(EAV, flat[a.i()], flat[b.i()])
 	}
 	if n < 256 {
 		slices.SortFunc(keys, cmp)
@@ -580,7 +585,7 @@ func sortTriples(chunks [][]*store.Triple, n int) []store.Triple {
 		keys = radixSort(keys)
 		for i := 0; i < len(keys); {
 			j := i + 1
-			for j < len(keys) && keys[j].e0 == keys[i].e0 {
+			for j < len(keys) && keys[j].e0() == keys[i].e0() {
 				j++
 			}
 			if j-i > 1 {
@@ -591,7 +596,7 @@ func sortTriples(chunks [][]*store.Triple, n int) []store.Triple {
 	}
 	// Read through the keys: a sorted copy of the pointers would cost 8
 	// bytes a triple more.
-	return compactTriples(len(keys), func(i int) *store.Triple { return flat[keys[i].i] })
+	return compactTriples(len(keys), func(i int) *store.Triple { return flat[keys[i].i()] })
 }
 
 // maxRuns is the most runs in order sortTriples merges instead of sorting.
@@ -686,10 +691,20 @@ func mergeChunks(chunks [][]*store.Triple, runs []chunkPos, n int) []store.Tripl
 	return out
 }
 
-type sortKey struct {
-	e0 uint64
-	i  uint32
+// sortKey is a triple's first 8 entity bytes (e0) and its index (i). It is
+// a [16]byte, the shape of store.EntityID, so that sorting keys shares the
+// generic sort code that sorting ids instantiates anyway (each element
+// shape sorted costs the wasm client some 20 KB).
+type sortKey [16]byte
+
+func newSortKey(e0 uint64, i uint32) (k sortKey) {
+	binary.LittleEndian.PutUint64(k[:8], e0)
+	binary.LittleEndian.PutUint32(k[8:], i)
+	return k
 }
+
+func (k *sortKey) e0() uint64 { return binary.LittleEndian.Uint64(k[:8]) }
+func (k *sortKey) i() uint32  { return binary.LittleEndian.Uint32(k[8:]) }
 
 // radixSort sorts keys by e0, stably (least significant byte first).
 func radixSort(keys []sortKey) []sortKey {
@@ -697,16 +712,16 @@ func radixSort(keys []sortKey) []sortKey {
 	for shift := uint(0); shift < 64; shift += 8 {
 		var count [257]int
 		for _, k := range keys {
-			count[int(byte(k.e0>>shift))+1]++
+			count[int(byte(k.e0()>>shift))+1]++
 		}
-		if count[int(byte(keys[0].e0>>shift))+1] == len(keys) {
+		if count[int(byte(keys[0].e0()>>shift))+1] == len(keys) {
 			continue // every key has the same byte here
 		}
 		for i := 1; i < 257; i++ {
 			count[i] += count[i-1]
 		}
 		for _, k := range keys {
-			b := byte(k.e0 >> shift)
+			b := byte(k.e0() >> shift)
 			tmp[count[b]] = k
 			count[b]++
 		}

@@ -137,7 +137,7 @@ func appendPages(dst []byte, pages []*Page, members []member) []byte {
 		}
 		members = append(members, member{p.Level.Label, p.appendEntities})
 	}
-	slices.SortFunc(members, func(a, b member) int { return cmpString(a.key, b.key) })
+	sortMembers(members)
 	dst = append(dst, '{')
 	n := 0
 	sep := func() {
@@ -180,6 +180,22 @@ func appendPages(dst []byte, pages []*Page, members []member) []byte {
 		dst = m.val(dst)
 	}
 	return append(dst, '}')
+}
+
+// sortMembers sorts members by key. They come as a few sorted runs (an
+// entity's id, its fields by label, its links by label), so an insertion
+// sort does little work, and it costs no generic instantiation (a sort of
+// member elements would cost the wasm client some 20 KB of code).
+func sortMembers(ms []member) {
+	for i := 1; i < len(ms); i++ {
+		m := ms[i]
+		j := i
+		for j > 0 && ms[j-1].key > m.key {
+			ms[j] = ms[j-1]
+			j--
+		}
+		ms[j] = m
+	}
 }
 
 func appendString(dst []byte, s string) []byte { return store.String(s).AppendJSON(dst) }
