@@ -71,7 +71,11 @@ func ParseCursor(s string) (Cursor, error) {
 	if len(arr) == 1 {
 		return Cursor{Missing: true, E: e}, nil
 	}
-	v, err := store.FromAny(arr[1])
+	plain, ok := plainNumbers(arr[1], true)
+	if !ok {
+		return bad("value is not a JSON value")
+	}
+	v, err := store.FromAny(plain)
 	if err != nil {
 		return bad("value is not a JSON value")
 	}

@@ -1,11 +1,11 @@
 package query
 
 import (
-	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
 
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -276,7 +276,7 @@ const maxCount = 1 << 30
 
 // parseCount parses a non-negative integer option.
 func parseCount(x any, path string) (int, error) {
-	n, ok := x.(json.Number)
+	n, ok := x.(jsonlite.Num)
 	if !ok {
 		return 0, errorAt(path, ErrBadOption, "want a non-negative integer")
 	}

@@ -2,11 +2,11 @@ package query
 
 import (
 	"bytes"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"weak"
 
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -101,9 +101,14 @@ func (r *Result) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
 // Tree returns the result tree as encoding/json would decode its JSON. The
 // caller owns it.
 func (r *Result) Tree() map[string]any {
-	var m map[string]any
-	if err := json.Unmarshal(r.AppendJSON(nil), &m); err != nil {
+	x, err := jsonlite.Decode(r.AppendJSON(nil))
+	if err != nil {
 		panic("query: result JSON does not decode: " + err.Error())
+	}
+	x, ok := plainNumbers(x, true)
+	m, isObj := x.(map[string]any)
+	if !ok || !isObj {
+		panic("query: result JSON is not an object of plain numbers")
 	}
 	return m
 }

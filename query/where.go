@@ -225,6 +225,7 @@ func (l *Leaf) isIDLike() bool {
 // checkValue converts a query value to the form the leaf's triples hold it
 // in, or fails with ErrWrongType.
 func checkValue(l *Leaf, x any, path string) (store.Value, error) {
+	x, _ = plainNumbers(x, false) // every number fits: appendCanon checked
 	v, err := store.FromAny(x)
 	if err != nil {
 		return store.Value{}, errorAt(path, ErrWrongType, err.Error())
