@@ -1,31 +1,86 @@
 package query
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
 
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
 
 // decodeJSON decodes one JSON document into the plain types (nil, bool,
-// json.Number, string, map[string]any, []any) and rejects anything but
-// whitespace after it.
+// jsonlite.Num, string, map[string]any, []any) and rejects anything but
+// whitespace after it. Its errors read as they did when it used
+// encoding/json's Decoder: "EOF" for no value at all, "unexpected EOF" for
+// input that ends inside the value, the syntax error otherwise.
 func decodeJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var x any
-	if err := dec.Decode(&x); err != nil {
-		return nil, errorf("", ErrMalformed, "%v", err)
+	d := jsonlite.NewDecoder(data)
+	x, err := d.Any()
+	if err != nil {
+		msg := err.Error()
+		if msg == "exceeded max depth" && d.Offset() < len(data) {
+			// encoding/json names the bracket; jsonlite (as of bacb4c6)
+			// does not.
+			msg = "invalid character '" + string(data[d.Offset()]) + "' " + msg
+		}
+		if d.Offset() >= len(data) { // the input ended before the value did
+			msg = "EOF"
+			for _, c := range data {
+				if !isSpace(c) {
+					msg = "unexpected EOF"
+					break
+				}
+			}
+		}
+		return nil, errorAt("", ErrMalformed, msg)
 	}
-	for _, c := range data[dec.InputOffset():] {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return nil, errorf("", ErrMalformed, "trailing data after the query")
+	for _, c := range data[d.Offset():] {
+		if !isSpace(c) {
+			return nil, errorAt("", ErrMalformed, "trailing data after the query")
 		}
 	}
 	return x, nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// plainNumbers returns x with every jsonlite.Num replaced by its float64,
+// as encoding/json decodes numbers into an any (and as store.FromAny takes
+// them); false if a number does not fit a float64. Objects and arrays are
+// rewritten in place when inPlace, else copied.
+func plainNumbers(x any, inPlace bool) (any, bool) {
+	switch t := x.(type) {
+	case jsonlite.Num:
+		f, err := t.Float64()
+		return f, err == nil
+	case []any:
+		out := t
+		if !inPlace {
+			out = make([]any, len(t))
+		}
+		for i, e := range t {
+			var ok bool
+			if out[i], ok = plainNumbers(e, inPlace); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	case map[string]any:
+		out := t
+		if !inPlace {
+			out = make(map[string]any, len(t))
+		}
+		for k, e := range t {
+			v, ok := plainNumbers(e, inPlace)
+			if !ok {
+				return nil, false
+			}
+			out[k] = v
+		}
+		return out, true
+	}
+	return x, true
 }
 
 // appendCanon appends the canonical JSON text of a decoded document: object
@@ -41,7 +96,7 @@ func appendCanon(dst []byte, x any) ([]byte, bool) {
 			return append(dst, "true"...), true
 		}
 		return append(dst, "false"...), true
-	case json.Number:
+	case jsonlite.Num:
 		f, err := strconv.ParseFloat(string(t), 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 			return dst, false

@@ -2,7 +2,6 @@ package query
 
 import (
 	"encoding/base64"
-	"fmt"
 
 	"github.com/triplesync/triplesync/store"
 )
@@ -44,7 +43,7 @@ func (c Cursor) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 // an error wrapping [ErrBadCursor]; it never panics.
 func ParseCursor(s string) (Cursor, error) {
 	bad := func(why string) (Cursor, error) {
-		return Cursor{}, fmt.Errorf("%w: %s", ErrBadCursor, why)
+		return Cursor{}, wrapSentinel(ErrBadCursor, why)
 	}
 	if len(s) > 1<<16 {
 		return bad("too long")
@@ -72,7 +71,11 @@ func ParseCursor(s string) (Cursor, error) {
 	if len(arr) == 1 {
 		return Cursor{Missing: true, E: e}, nil
 	}
-	v, err := store.FromAny(arr[1])
+	plain, ok := plainNumbers(arr[1], true)
+	if !ok {
+		return bad("value is not a JSON value")
+	}
+	v, err := store.FromAny(plain)
 	if err != nil {
 		return bad("value is not a JSON value")
 	}

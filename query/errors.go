@@ -2,7 +2,8 @@ package query
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/triplesync/triplesync/internal/errs"
 )
 
 var (
@@ -57,15 +58,24 @@ func (e *Error) Error() string {
 	if e.Path == "" {
 		return e.Err.Error()
 	}
-	return fmt.Sprintf("%s: %v", e.Path, e.Err)
+	if e.Err == nil {
+		return e.Path + ": <nil>" // as fmt's %v printed it
+	}
+	return e.Path + ": " + e.Err.Error()
 }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// errorf returns an *Error at path wrapping sentinel with a message.
-func errorf(path string, sentinel error, format string, args ...any) *Error {
-	return &Error{Path: path, Err: fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)}
+// errorAt returns an *Error at path wrapping sentinel, with the message
+// "<sentinel>: <msg>".
+func errorAt(path string, sentinel error, msg string) *Error {
+	return &Error{Path: path, Err: wrapSentinel(sentinel, msg)}
+}
+
+// wrapSentinel returns an error "<sentinel>: <msg>" wrapping sentinel.
+func wrapSentinel(sentinel error, msg string) error {
+	return errs.With(sentinel.Error()+": "+msg, sentinel)
 }
 
 // assert panics on a broken invariant of this package: a bug, never bad

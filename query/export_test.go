@@ -8,3 +8,10 @@ func SetTinyPlans() (restore func()) {
 	probeMin, probeFactor, minChunk, backChunk = 1, 0, 1, 1
 	return func() { probeMin, probeFactor, minChunk, backChunk = p, f, m, b }
 }
+
+// DecodeJSON and AppendCanon expose the query text's decoder and canonical
+// encoder to the oracle tests, which hold them to their encoding/json
+// originals.
+var DecodeJSON = decodeJSON
+
+func AppendCanon(dst []byte, x any) ([]byte, bool) { return appendCanon(dst, x) }

@@ -1,7 +1,7 @@
 package query
 
 import (
-	"fmt"
+	"strconv"
 	"unicode"
 	"unicode/utf8"
 
@@ -59,7 +59,7 @@ func NewLike(pattern string, fold bool) (*Like, error) {
 		}
 	}
 	if esc {
-		return nil, fmt.Errorf("%w: like pattern %q ends with an escape character", ErrBadOperator, pattern)
+		return nil, wrapSentinel(ErrBadOperator, "like pattern "+strconv.Quote(pattern)+" ends with an escape character")
 	}
 	return l, nil
 }

@@ -1,6 +1,7 @@
 package query_test
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"testing"
@@ -72,6 +73,11 @@ func checkQuery(t *testing.T, seed uint64, attrs *store.Attrs, snap *store.Snaps
 	}
 	want := querytest.Naive(q, all)
 	if !requireEqual(t, want, res.Tree(), ctx+"\nindexed evaluator disagrees with the naive one") {
+		return false
+	}
+	var unmarshaled map[string]any // Tree once was json.Unmarshal of the JSON
+	if !assertNoError(t, json.Unmarshal(res.AppendJSON(nil), &unmarshaled), ctx) ||
+		!requireEqual(t, unmarshaled, res.Tree(), ctx+"\nTree differs from encoding/json's decoding") {
 		return false
 	}
 	for _, tr := range res.Triples {

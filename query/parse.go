@@ -1,11 +1,11 @@
 package query
 
 import (
-	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
 
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -123,16 +123,16 @@ func Parse(data []byte, attrs *store.Attrs) (*Query, error) {
 	}
 	text, ok := appendCanon(nil, x)
 	if !ok {
-		return nil, errorf("", ErrMalformed, "number out of range")
+		return nil, errorAt("", ErrMalformed, "number out of range")
 	}
 	root, ok := x.(map[string]any)
 	if !ok {
-		return nil, errorf("", ErrMalformed, "a query is a JSON object of namespaces")
+		return nil, errorAt("", ErrMalformed, "a query is a JSON object of namespaces")
 	}
 	q := &Query{text: string(text), attrs: attrs}
 	for _, ns := range sortedKeys(root) {
 		if _, ok := attrs.IDAttr(ns); !ok {
-			return nil, errorf(ns, ErrUnknownNamespace, "%q", ns)
+			return nil, errorAt(ns, ErrUnknownNamespace, strconv.Quote(ns))
 		}
 		l, err := q.parseLevel(root[ns], ns, ns, ns, nil)
 		if err != nil {
@@ -147,7 +147,7 @@ func Parse(data []byte, attrs *store.Attrs) (*Query, error) {
 func (q *Query) parseLevel(x any, path, label, ns string, parent *Level) (*Level, error) {
 	obj, ok := x.(map[string]any)
 	if !ok {
-		return nil, errorf(path, ErrMalformed, "a level is a JSON object")
+		return nil, errorAt(path, ErrMalformed, "a level is a JSON object")
 	}
 	id, _ := q.attrs.IDAttr(ns)
 	l := &Level{Path: path, Label: label, Namespace: ns, ID: id, Parent: parent, Index: len(q.levels)}
@@ -165,17 +165,17 @@ func (q *Query) parseLevel(x any, path, label, ns string, parent *Level) (*Level
 		cpath := path + "." + k
 		link, reverse, ok := q.link(ns, k)
 		if !ok {
-			return nil, errorf(cpath, ErrUnknownAttr, "%s has no link %q", ns, k)
+			return nil, errorAt(cpath, ErrUnknownAttr, ns+" has no link "+strconv.Quote(k))
 		}
 		target := link.RefNamespace
 		if reverse {
 			target = link.Namespace
 		}
 		if _, ok := q.attrs.IDAttr(target); !ok {
-			return nil, errorf(cpath, ErrUnknownNamespace, "link %q leads to %s, which has no id attribute", k, target)
+			return nil, errorAt(cpath, ErrUnknownNamespace, "link "+strconv.Quote(k)+" leads to "+target+", which has no id attribute")
 		}
 		if l.Count {
-			return nil, errorf(cpath, ErrBadOption, "a level with an aggregate has no links")
+			return nil, errorAt(cpath, ErrBadOption, "a level with an aggregate has no links")
 		}
 		c, err := q.parseLevel(obj[k], cpath, k, target, l)
 		if err != nil {
@@ -204,7 +204,7 @@ func (q *Query) parseOptions(l *Level, x any) error {
 	path := l.Path + ".$"
 	opts, ok := x.(map[string]any)
 	if !ok {
-		return errorf(path, ErrMalformed, "options are a JSON object")
+		return errorAt(path, ErrMalformed, "options are a JSON object")
 	}
 	w := &l.Page
 	for _, k := range sortedKeys(opts) {
@@ -217,7 +217,7 @@ func (q *Query) parseOptions(l *Level, x any) error {
 			err = q.parseOrder(l, v, kpath)
 		case "limit", "first":
 			if _, dup := opts["limit"]; dup && k == "first" {
-				return errorf(kpath, ErrBadOption, "give limit or first, not both")
+				return errorAt(kpath, ErrBadOption, "give limit or first, not both")
 			}
 			w.First, err = parseCount(v, kpath)
 			w.HasFirst = true
@@ -230,7 +230,7 @@ func (q *Query) parseOptions(l *Level, x any) error {
 			var c Cursor
 			s, isStr := v.(string)
 			if !isStr {
-				return errorf(kpath, ErrBadCursor, "a cursor is a string")
+				return errorAt(kpath, ErrBadCursor, "a cursor is a string")
 			}
 			if c, err = ParseCursor(s); err != nil {
 				return &Error{Path: kpath, Err: err}
@@ -244,11 +244,11 @@ func (q *Query) parseOptions(l *Level, x any) error {
 			l.Fields, err = q.parseFields(l.Namespace, v, kpath)
 		case "aggregate":
 			if v != "count" {
-				return errorf(kpath, ErrBadOption, "the only aggregate is \"count\"")
+				return errorAt(kpath, ErrBadOption, "the only aggregate is \"count\"")
 			}
 			l.Count = true
 		default:
-			return errorf(kpath, ErrBadOperator, "unknown option %q", k)
+			return errorAt(kpath, ErrBadOperator, "unknown option "+strconv.Quote(k))
 		}
 		if err != nil {
 			return err
@@ -259,13 +259,13 @@ func (q *Query) parseOptions(l *Level, x any) error {
 		}
 	}
 	if w.HasFirst && w.HasLast {
-		return errorf(path, ErrBadOption, "give first (limit) or last, not both")
+		return errorAt(path, ErrBadOption, "give first (limit) or last, not both")
 	}
 	if w.HasLast && w.Offset > 0 {
-		return errorf(path, ErrBadOption, "offset cannot be combined with last")
+		return errorAt(path, ErrBadOption, "offset cannot be combined with last")
 	}
 	if l.Count && (l.paginated || l.Fields != nil) {
-		return errorf(path, ErrBadOption, "aggregate takes only where")
+		return errorAt(path, ErrBadOption, "aggregate takes only where")
 	}
 	return nil
 }
@@ -276,13 +276,13 @@ const maxCount = 1 << 30
 
 // parseCount parses a non-negative integer option.
 func parseCount(x any, path string) (int, error) {
-	n, ok := x.(json.Number)
+	n, ok := x.(jsonlite.Num)
 	if !ok {
-		return 0, errorf(path, ErrBadOption, "want a non-negative integer")
+		return 0, errorAt(path, ErrBadOption, "want a non-negative integer")
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil || f < 0 || f != math.Trunc(f) || f > maxCount {
-		return 0, errorf(path, ErrBadOption, "want a non-negative integer up to %d, got %s", maxCount, n)
+		return 0, errorAt(path, ErrBadOption, "want a non-negative integer up to "+strconv.Itoa(maxCount)+", got "+string(n))
 	}
 	return int(f), nil
 }
@@ -291,23 +291,23 @@ func parseCount(x any, path string) (int, error) {
 func (q *Query) parseOrder(l *Level, x any, path string) error {
 	m, ok := x.(map[string]any)
 	if !ok || len(m) != 1 {
-		return errorf(path, ErrBadOption, "order is an object with one attribute")
+		return errorAt(path, ErrBadOption, "order is an object with one attribute")
 	}
 	for label, dir := range m {
 		kpath := path + "." + label
 		a, ok := q.attrs.ByName(l.Namespace, label)
 		if !ok {
-			return errorf(kpath, ErrUnknownAttr, "%s has no attribute %q", l.Namespace, label)
+			return errorAt(kpath, ErrUnknownAttr, l.Namespace+" has no attribute "+strconv.Quote(label))
 		}
 		if a.Cardinality == store.CardinalityMany {
-			return errorf(kpath, ErrBadOption, "cannot order by %s.%s: it has many values", a.Namespace, a.Label)
+			return errorAt(kpath, ErrBadOption, "cannot order by "+a.Namespace+"."+a.Label+": it has many values")
 		}
 		switch dir {
 		case "asc":
 		case "desc":
 			l.Order.Desc = true
 		default:
-			return errorf(kpath, ErrBadOption, "order direction is \"asc\" or \"desc\"")
+			return errorAt(kpath, ErrBadOption, "order direction is \"asc\" or \"desc\"")
 		}
 		l.Order.Attr = a
 	}
@@ -318,21 +318,21 @@ func (q *Query) parseOrder(l *Level, x any, path string) error {
 func (q *Query) parseFields(ns string, x any, path string) ([]*store.Attr, error) {
 	list, ok := x.([]any)
 	if !ok {
-		return nil, errorf(path, ErrBadOption, "fields is an array of attribute names")
+		return nil, errorAt(path, ErrBadOption, "fields is an array of attribute names")
 	}
 	out := []*store.Attr{}
 	for i, e := range list {
 		ipath := path + "." + strconv.Itoa(i)
 		label, ok := e.(string)
 		if !ok {
-			return nil, errorf(ipath, ErrBadOption, "fields is an array of attribute names")
+			return nil, errorAt(ipath, ErrBadOption, "fields is an array of attribute names")
 		}
 		a, ok := q.attrs.ByName(ns, label)
 		if !ok {
-			return nil, errorf(ipath, ErrUnknownAttr, "%s has no attribute %q", ns, label)
+			return nil, errorAt(ipath, ErrUnknownAttr, ns+" has no attribute "+strconv.Quote(label))
 		}
 		if a.IsRef() {
-			return nil, errorf(ipath, ErrBadOption, "%q is a link: follow it as a nested level", label)
+			return nil, errorAt(ipath, ErrBadOption, strconv.Quote(label)+" is a link: follow it as a nested level")
 		}
 		if a.Label != store.IDLabel && !slices.Contains(out, a) {
 			out = append(out, a)

@@ -2,11 +2,11 @@ package query
 
 import (
 	"bytes"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"weak"
 
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -101,9 +101,14 @@ func (r *Result) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
 // Tree returns the result tree as encoding/json would decode its JSON. The
 // caller owns it.
 func (r *Result) Tree() map[string]any {
-	var m map[string]any
-	if err := json.Unmarshal(r.AppendJSON(nil), &m); err != nil {
+	x, err := jsonlite.Decode(r.AppendJSON(nil))
+	if err != nil {
 		panic("query: result JSON does not decode: " + err.Error())
+	}
+	x, ok := plainNumbers(x, true)
+	m, isObj := x.(map[string]any)
+	if !ok || !isObj {
+		panic("query: result JSON is not an object of plain numbers")
 	}
 	return m
 }
@@ -137,7 +142,7 @@ func appendPages(dst []byte, pages []*Page, members []member) []byte {
 		}
 		members = append(members, member{p.Level.Label, p.appendEntities})
 	}
-	slices.SortFunc(members, func(a, b member) int { return cmpString(a.key, b.key) })
+	sortMembers(members)
 	dst = append(dst, '{')
 	n := 0
 	sep := func() {
@@ -180,6 +185,22 @@ func appendPages(dst []byte, pages []*Page, members []member) []byte {
 		dst = m.val(dst)
 	}
 	return append(dst, '}')
+}
+
+// sortMembers sorts members by key. They come as a few sorted runs (an
+// entity's id, its fields by label, its links by label), so an insertion
+// sort does little work, and it costs no generic instantiation (a sort of
+// member elements would cost the wasm client some 20 KB of code).
+func sortMembers(ms []member) {
+	for i := 1; i < len(ms); i++ {
+		m := ms[i]
+		j := i
+		for j > 0 && ms[j-1].key > m.key {
+			ms[j] = ms[j-1]
+			j--
+		}
+		ms[j] = m
+	}
 }
 
 func appendString(dst []byte, s string) []byte { return store.String(s).AppendJSON(dst) }

@@ -1,8 +1,10 @@
 package query
 
 import (
-	"fmt"
+	"errors"
+	"strconv"
 
+	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -51,10 +53,10 @@ func (r *runner) run() error {
 			r.stages++
 			r.sent += len(scans)
 			if err != nil {
-				return fmt.Errorf("scan: %w", err)
+				return errs.Wrap("scan", err)
 			}
 			if len(res) != len(scans) { // a ptrSource's mistake
-				return fmt.Errorf("scan: source answered %d of %d scans", len(res), len(scans))
+				return errors.New("scan: source answered " + strconv.Itoa(len(res)) + " of " + strconv.Itoa(len(scans)) + " scans")
 			}
 		}
 		off := 0
@@ -102,7 +104,7 @@ func scanPtrs(src Source, scans []Scan) ([][]*store.Triple, error) {
 		return nil, err
 	}
 	if len(res) != len(scans) {
-		return nil, fmt.Errorf("source answered %d of %d scans", len(res), len(scans))
+		return nil, errors.New("source answered " + strconv.Itoa(len(res)) + " of " + strconv.Itoa(len(scans)) + " scans")
 	}
 	n := 0
 	for _, ts := range res {

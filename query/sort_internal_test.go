@@ -71,3 +71,73 @@ func TestSortTriplesRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestSortInts checks sortInts (insertion sort when short, heapsort
+// beyond) against slices.Sort.
+func TestSortInts(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := range 60 {
+		for range 20 {
+			a := make([]int, n)
+			for i := range a {
+				a[i] = r.IntN(n + 1)
+			}
+			exp := slices.Clone(a)
+			slices.Sort(exp)
+			sortInts(a)
+			tassert.Equal(t, exp, a, "n=%d", n)
+		}
+	}
+}
+
+// TestSortMembers checks sortMembers against a comparison sort on sorted
+// runs (as entities give them) and on shuffled keys.
+func TestSortMembers(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := range 40 {
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = string(rune('a'+i%26)) + string(rune('a'+i/26))
+		}
+		r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+		if n > 2 { // an id, then two sorted runs
+			slices.Sort(keys[1 : n/2])
+			slices.Sort(keys[n/2:])
+		}
+		ms := make([]member, n)
+		for i, k := range keys {
+			ms[i] = member{key: k}
+		}
+		sortMembers(ms)
+		got := make([]string, n)
+		for i, m := range ms {
+			got[i] = m.key
+		}
+		tassert.True(t, slices.IsSorted(got), "n=%d: %v", n, got)
+		slices.Sort(keys)
+		tassert.Equal(t, keys, got)
+	}
+}
+
+// TestSortValues checks sortValues against sorting the values themselves.
+func TestSortValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for n := range 50 {
+		vs := make([]store.Value, n)
+		for i := range vs {
+			switch r.IntN(3) {
+			case 0:
+				vs[i] = store.Number(float64(r.IntN(10)))
+			case 1:
+				vs[i] = store.String(string(rune('a' + r.IntN(10))))
+			default:
+				vs[i] = store.Bool(r.IntN(2) == 0)
+			}
+		}
+		exp := slices.Clone(vs)
+		slices.SortFunc(exp, store.Compare)
+		in := slices.Clone(vs)
+		tassert.Equal(t, exp, sortValues(vs), "n=%d", n)
+		tassert.Equal(t, in, vs, "sortValues leaves its argument alone")
+	}
+}

@@ -248,7 +248,7 @@ func splice(prev, fresh *Page, affected []store.EntityID, old, snap *store.Snaps
 			drop = append(drop, i)
 		}
 	}
-	slices.Sort(drop)
+	sortInts(drop)
 	// Where each fresh entity goes among prev's.
 	ins := make([]int, len(fresh.Entities))
 	for k, e := range fresh.Entities {
@@ -546,4 +546,46 @@ func within(ids []store.EntityID, es []*Entity) bool {
 		}
 	}
 	return true
+}
+
+// sortInts sorts a in increasing order: an insertion sort for the few
+// entities an update usually drops, a heapsort beyond. It costs no generic
+// instantiation (slices.Sort of ints is a shape of its own, some 12 KB of
+// the wasm client).
+func sortInts(a []int) {
+	if len(a) <= 12 {
+		for i := 1; i < len(a); i++ {
+			x := a[i]
+			j := i
+			for j > 0 && a[j-1] > x {
+				a[j] = a[j-1]
+				j--
+			}
+			a[j] = x
+		}
+		return
+	}
+	down := func(i, n int) {
+		for {
+			c := 2*i + 1
+			if c >= n {
+				return
+			}
+			if c+1 < n && a[c+1] > a[c] {
+				c++
+			}
+			if a[i] >= a[c] {
+				return
+			}
+			a[i], a[c] = a[c], a[i]
+			i = c
+		}
+	}
+	for i := len(a)/2 - 1; i >= 0; i-- {
+		down(i, len(a))
+	}
+	for n := len(a) - 1; n > 0; n-- {
+		a[0], a[n] = a[n], a[0]
+		down(0, n)
+	}
 }

@@ -98,7 +98,7 @@ type Pred struct {
 func (q *Query) parseWhere(ns string, x any, path string) (*Cond, error) {
 	obj, ok := x.(map[string]any)
 	if !ok {
-		return nil, errorf(path, ErrMalformed, "where is a JSON object")
+		return nil, errorAt(path, ErrMalformed, "where is a JSON object")
 	}
 	and := &Cond{Kind: CondAnd}
 	for _, k := range sortedKeys(obj) {
@@ -107,7 +107,7 @@ func (q *Query) parseWhere(ns string, x any, path string) (*Cond, error) {
 		case "and", "or":
 			list, ok := v.([]any)
 			if !ok {
-				return nil, errorf(kpath, ErrMalformed, "%s is an array of where objects", k)
+				return nil, errorAt(kpath, ErrMalformed, k+" is an array of where objects")
 			}
 			c := &Cond{Kind: CondAnd}
 			if k == "or" {
@@ -156,7 +156,7 @@ func (q *Query) parseLeaves(ns, key string, x any, path string) ([]*Cond, error)
 	for _, op := range sortedKeys(obj) {
 		opath := path + "." + op
 		if !strings.HasPrefix(op, "$") {
-			return nil, errorf(opath, ErrBadOperator, "operators and values cannot be mixed")
+			return nil, errorAt(opath, ErrBadOperator, "operators and values cannot be mixed")
 		}
 		p, err := parsePred(base, op, obj[op], opath)
 		if err != nil {
@@ -196,7 +196,7 @@ func (q *Query) resolvePath(ns, key, path string) (*Leaf, error) {
 				return l, nil
 			}
 			if !a.IsRef() {
-				return nil, errorf(path, ErrUnknownAttr, "%s.%s is not a link, so %q cannot go on", ns, step, key)
+				return nil, errorAt(path, ErrUnknownAttr, ns+"."+step+" is not a link, so "+strconv.Quote(key)+" cannot go on")
 			}
 			l.Hops = append(l.Hops, Hop{Attr: a})
 			ns = a.RefNamespace
@@ -211,7 +211,7 @@ func (q *Query) resolvePath(ns, key, path string) (*Leaf, error) {
 			ns = a.Namespace
 			continue
 		}
-		return nil, errorf(path, ErrUnknownAttr, "%s has no attribute or link %q", ns, step)
+		return nil, errorAt(path, ErrUnknownAttr, ns+" has no attribute or link "+strconv.Quote(step))
 	}
 	panic("unreachable")
 }
@@ -225,20 +225,21 @@ func (l *Leaf) isIDLike() bool {
 // checkValue converts a query value to the form the leaf's triples hold it
 // in, or fails with ErrWrongType.
 func checkValue(l *Leaf, x any, path string) (store.Value, error) {
+	x, _ = plainNumbers(x, false) // every number fits: appendCanon checked
 	v, err := store.FromAny(x)
 	if err != nil {
-		return store.Value{}, errorf(path, ErrWrongType, "%v", err)
+		return store.Value{}, errorAt(path, ErrWrongType, err.Error())
 	}
 	if l.isIDLike() {
 		id, ok := v.AsEntityID()
 		if !ok {
-			return store.Value{}, errorf(path, ErrWrongType, "%s wants an entity id, got %s", l.Key, v)
+			return store.Value{}, errorAt(path, ErrWrongType, l.Key+" wants an entity id, got "+v.String())
 		}
 		return store.Ref(id), nil
 	}
 	cv, err := l.Attr.Check(v)
 	if err != nil {
-		return store.Value{}, errorf(path, ErrWrongType, "%v", err)
+		return store.Value{}, errorAt(path, ErrWrongType, err.Error())
 	}
 	return cv, nil
 }
@@ -256,13 +257,30 @@ func eqPred(l *Leaf, x any, path string) (Pred, error) {
 	return Pred{Op: OpIn, Values: []store.Value{v}}, nil
 }
 
+// sortValues returns vs sorted by store.Compare, in a new slice. It sorts
+// pointers, which share one generic sort instantiation with every other
+// pointer sort (a sort of Value elements would cost the wasm client some
+// 20 KB of code of its own).
+func sortValues(vs []store.Value) []store.Value {
+	ps := make([]*store.Value, len(vs))
+	for i := range vs {
+		ps[i] = &vs[i]
+	}
+	slices.SortFunc(ps, func(a, b *store.Value) int { return store.Compare(*a, *b) })
+	out := make([]store.Value, len(vs))
+	for i, p := range ps {
+		out[i] = *p
+	}
+	return out
+}
+
 // parsePred parses one operator and its operand.
 func parsePred(l *Leaf, op string, x any, path string) (Pred, error) {
 	switch op {
 	case "$in":
 		list, ok := x.([]any)
 		if !ok {
-			return Pred{}, errorf(path, ErrWrongType, "$in takes an array")
+			return Pred{}, errorAt(path, ErrWrongType, "$in takes an array")
 		}
 		p := Pred{Op: OpIn, Values: []store.Value{}}
 		for i, e := range list {
@@ -276,8 +294,7 @@ func parsePred(l *Leaf, op string, x any, path string) (Pred, error) {
 			}
 			p.Values = append(p.Values, v)
 		}
-		slices.SortFunc(p.Values, store.Compare)
-		p.Values = slices.Compact(p.Values)
+		p.Values = slices.Compact(sortValues(p.Values))
 		return p, nil
 	case "$not", "$ne":
 		p, err := eqPred(l, x, path)
@@ -293,15 +310,15 @@ func parsePred(l *Leaf, op string, x any, path string) (Pred, error) {
 	case "$isNull":
 		b, ok := x.(bool)
 		if !ok {
-			return Pred{}, errorf(path, ErrWrongType, "$isNull takes true or false")
+			return Pred{}, errorAt(path, ErrWrongType, "$isNull takes true or false")
 		}
 		return Pred{Op: OpIsNull, Null: b}, nil
 	case "$gt", "$gte", "$lt", "$lte":
 		if l.isIDLike() {
-			return Pred{}, errorf(path, ErrBadOperator, "%s compares ids only for equality", l.Key)
+			return Pred{}, errorAt(path, ErrBadOperator, l.Key+" compares ids only for equality")
 		}
 		if x == nil {
-			return Pred{}, errorf(path, ErrWrongType, "%s needs a non-null operand", op)
+			return Pred{}, errorAt(path, ErrWrongType, op+" needs a non-null operand")
 		}
 		v, err := checkValue(l, x, path)
 		if err != nil {
@@ -311,16 +328,16 @@ func parsePred(l *Leaf, op string, x any, path string) (Pred, error) {
 		return Pred{Op: ops[op], Values: []store.Value{v}}, nil
 	case "$like", "$ilike":
 		if l.isIDLike() {
-			return Pred{}, errorf(path, ErrBadOperator, "%s cannot be matched with %s", l.Key, op)
+			return Pred{}, errorAt(path, ErrBadOperator, l.Key+" cannot be matched with "+op)
 		}
 		switch l.Attr.Type {
 		case store.TypeString, store.TypeAny, store.TypeJSON:
 		default:
-			return Pred{}, errorf(path, ErrWrongType, "%s holds %s values, not strings", l.Key, l.Attr.Type)
+			return Pred{}, errorAt(path, ErrWrongType, l.Key+" holds "+l.Attr.Type.String()+" values, not strings")
 		}
 		s, ok := x.(string)
 		if !ok {
-			return Pred{}, errorf(path, ErrWrongType, "%s takes a string pattern", op)
+			return Pred{}, errorAt(path, ErrWrongType, op+" takes a string pattern")
 		}
 		like, err := NewLike(s, op == "$ilike")
 		if err != nil {
@@ -332,5 +349,5 @@ func parsePred(l *Leaf, op string, x any, path string) (Pred, error) {
 		}
 		return p, nil
 	}
-	return Pred{}, errorf(path, ErrBadOperator, "unknown operator %q", op)
+	return Pred{}, errorAt(path, ErrBadOperator, "unknown operator "+strconv.Quote(op))
 }
