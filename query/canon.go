@@ -19,11 +19,6 @@ func decodeJSON(data []byte) (any, error) {
 	x, err := d.Any()
 	if err != nil {
 		msg := err.Error()
-		if msg == "exceeded max depth" && d.Offset() < len(data) {
-			// encoding/json names the bracket; jsonlite (as of bacb4c6)
-			// does not.
-			msg = "invalid character '" + string(data[d.Offset()]) + "' " + msg
-		}
 		if d.Offset() >= len(data) { // the input ended before the value did
 			msg = "EOF"
 			for _, c := range data {
