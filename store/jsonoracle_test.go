@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"testing"
 
-	tassert "github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -293,17 +292,6 @@ func TestCanonicalMatchesEncodingJSON(t *testing.T) {
 			b, _ := json.Marshal(s)
 			require.Equal(t, string(b), got.String())
 		}
-	}
-}
-
-func TestAppendStringNoHTML(t *testing.T) {
-	for i := range 0x30000 {
-		s := string(rune(i)) + "a" + string([]byte{byte(i), byte(i >> 8)})
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		require.NoError(t, enc.Encode(s))
-		tassert.Equal(t, string(bytes.TrimRight(buf.Bytes(), "\n")), string(appendStringNoHTML(nil, s)), "%q", s)
 	}
 }
 

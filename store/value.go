@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/internal/jsonlite"
@@ -329,7 +328,7 @@ func appendCanonical(dst []byte, x any) []byte {
 		dst, _ = jsonlite.AppendFloat(dst, t) // normalise let only finite numbers through
 		return dst
 	case string:
-		return appendStringNoHTML(dst, t)
+		return jsonlite.AppendStringNoHTML(dst, t)
 	case []any:
 		dst = append(dst, '[')
 		for i, e := range t {
@@ -350,69 +349,13 @@ func appendCanonical(dst []byte, x any) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendStringNoHTML(dst, k)
+			dst = jsonlite.AppendStringNoHTML(dst, k)
 			dst = append(dst, ':')
 			dst = appendCanonical(dst, t[k])
 		}
 		return append(dst, '}')
 	}
 	panic("store: appendCanonical of " + typeName(x))
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendStringNoHTML appends s as a JSON string as encoding/json does with
-// HTML escaping off: quotes, backslashes and control characters escaped,
-// U+2028 and U+2029 too, each byte of invalid UTF-8 as \ufffd.
-func appendStringNoHTML(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // normalise rewrites x into the plain JSON types (nil, bool, float64,

@@ -15,11 +15,23 @@ const hex = "0123456789abcdef"
 // <, > and & as \u003c, \u003e, \u0026 (safe inside HTML); U+2028 and
 // U+2029; and each byte of invalid UTF-8 as \ufffd.
 func AppendString(dst []byte, s string) []byte {
+	return appendString(dst, s, &safeSet)
+}
+
+// AppendStringNoHTML appends s as a JSON string as encoding/json does with
+// SetEscapeHTML(false): as AppendString, but with <, > and & as they are.
+func AppendStringNoHTML(dst []byte, s string) []byte {
+	return appendString(dst, s, &safeSetNoHTML)
+}
+
+// appendString is AppendString with the ASCII bytes that go in as they
+// are given by safe.
+func appendString(dst []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
-			if safe(b) {
+			if safe[b] {
 				i++
 				continue
 			}
@@ -65,14 +77,14 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// safe reports whether an ASCII byte goes into a JSON string as it is.
-func safe(b byte) bool { return safeSet[b] }
-
-var safeSet = func() (set [utf8.RuneSelf]bool) {
+// safeSet and safeSetNoHTML tell whether an ASCII byte goes into a JSON
+// string as it is, with and without HTML escaping.
+var safeSet, safeSetNoHTML = func() (set, noHTML [utf8.RuneSelf]bool) {
 	for b := byte(0x20); b < utf8.RuneSelf; b++ {
-		set[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+		noHTML[b] = b != '"' && b != '\\'
+		set[b] = noHTML[b] && b != '<' && b != '>' && b != '&'
 	}
-	return set
+	return set, noHTML
 }()
 
 var errUnsupportedFloat = errors.New("json: unsupported value: NaN or ±Inf")

@@ -355,6 +355,35 @@ func BenchmarkDecodeAny(b *testing.B) {
 	})
 }
 
+// stdMarshalNoHTML is json.Marshal of s with SetEscapeHTML(false).
+func stdMarshalNoHTML(t testing.TB, s string) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	require.NoError(t, enc.Encode(s))
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+func TestAppendStringNoHTML(t *testing.T) {
+	for i := range 0x30000 {
+		s := string(rune(i)) + "a" + string([]byte{byte(i), byte(i >> 8)})
+		if got, want := string(AppendStringNoHTML(nil, s)), stdMarshalNoHTML(t, s); got != want {
+			t.Fatalf("AppendStringNoHTML(%q) = %s, encoding/json: %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendStringNoHTML(f *testing.F) {
+	for _, s := range []string{"", "plain", "<a href=\"x\">&amp;</a>", "\x00\x01\x1f\x7f\b\f\n\r\t", "\u2028\u2029", "\xff\xfe", "é€😀", "\xed\xa0\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(AppendStringNoHTML(nil, s)), stdMarshalNoHTML(t, s); got != want {
+			t.Fatalf("AppendStringNoHTML(%q) = %s, encoding/json: %s", s, got, want)
+		}
+	})
+}
+
 func BenchmarkAppendString(b *testing.B) {
 	s := strings.Repeat("a plain ascii title with <html> & \"quotes\" é ", 4)
 	b.ReportAllocs()
