@@ -2,7 +2,6 @@ package reactor
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
@@ -10,57 +9,9 @@ import (
 
 // The attribute registry is stored (the SettingAttrs setting) as the JSON
 // array init-ok carries, which encoding/json wrote from []store.Attr. It
-// is written and read here by hand, for the size of the WebAssembly
-// client, to the same bytes and accepting the same texts; the tests hold
-// both to encoding/json.
-
-// appendAttrs appends attrs as json.Marshal wrote them.
-func appendAttrs(dst []byte, attrs []store.Attr) []byte {
-	if attrs == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, '[')
-	for i := range attrs {
-		a := &attrs[i]
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `{"id":`...)
-		dst = jsonlite.AppendString(dst, a.ID.String())
-		dst = append(dst, `,"namespace":`...)
-		dst = jsonlite.AppendString(dst, a.Namespace)
-		dst = append(dst, `,"label":`...)
-		dst = jsonlite.AppendString(dst, a.Label)
-		dst = append(dst, `,"value-type":`...)
-		dst = jsonlite.AppendString(dst, a.Type.String())
-		dst = append(dst, `,"cardinality":`...)
-		dst = jsonlite.AppendString(dst, a.Cardinality.String())
-		dst = append(dst, `,"unique":`...)
-		dst = appendBool(dst, a.Unique)
-		dst = append(dst, `,"indexed":`...)
-		dst = appendBool(dst, a.Indexed)
-		if a.RefNamespace != "" {
-			dst = append(dst, `,"ref-namespace":`...)
-			dst = jsonlite.AppendString(dst, a.RefNamespace)
-		}
-		if a.ReverseLabel != "" {
-			dst = append(dst, `,"reverse-label":`...)
-			dst = jsonlite.AppendString(dst, a.ReverseLabel)
-		}
-		if a.OnDeleteCascade {
-			dst = append(dst, `,"on-delete-cascade":true`...)
-		}
-		dst = append(dst, '}')
-	}
-	return append(dst, ']')
-}
-
-func appendBool(dst []byte, b bool) []byte {
-	if b {
-		return append(dst, "true"...)
-	}
-	return append(dst, "false"...)
-}
+// is written by store.AppendAttrsJSON and read here by hand, for the size
+// of the WebAssembly client, to the same bytes and accepting the same
+// texts; the tests hold both to encoding/json.
 
 var errAttrsShape = errors.New("reactor: attrs: not a list of attributes")
 
@@ -98,21 +49,7 @@ func decodeAttr(d *jsonlite.Decoder, a *store.Attr) error {
 		return nil
 	}
 	return d.Object(func(k string) error {
-		name := ""
-		for _, f := range attrFields {
-			if k == f {
-				name = f
-				break
-			}
-		}
-		if name == "" {
-			for _, f := range attrFields {
-				if strings.EqualFold(k, f) {
-					name = f
-					break
-				}
-			}
-		}
+		name := jsonlite.Match(k, attrFields)
 		if name != "" && d.Null() {
 			return nil // null leaves a field as it is
 		}

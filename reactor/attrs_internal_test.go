@@ -26,7 +26,7 @@ func randAttrs(r *rand.Rand) []store.Attr {
 	return out
 }
 
-// TestAttrsMatchEncodingJSON requires appendAttrs to write what
+// TestAttrsMatchEncodingJSON requires store.AppendAttrsJSON to write what
 // json.Marshal wrote, and decodeAttrs to read it back as json.Unmarshal.
 func TestAttrsMatchEncodingJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
@@ -34,7 +34,7 @@ func TestAttrsMatchEncodingJSON(t *testing.T) {
 		attrs := randAttrs(r)
 		want, err := json.Marshal(attrs)
 		require.NoError(t, err)
-		got := appendAttrs(nil, attrs)
+		got := store.AppendAttrsJSON(nil, attrs)
 		require.Equal(t, string(want), string(got))
 		checkAttrs(t, got)
 	}

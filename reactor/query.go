@@ -385,7 +385,7 @@ func (c *Core) setAttrs(list []store.Attr) {
 		defer c.attrsLearnt()
 	}
 	if changed {
-		c.out.putSetting(SettingAttrs, appendAttrs(nil, attrs.List()))
+		c.out.putSetting(SettingAttrs, store.AppendAttrsJSON(nil, attrs.List()))
 	}
 	c.reloadBases(true)
 	for _, qs := range c.subscribed() {

@@ -1,9 +1,7 @@
 package reactor
 
 import (
-	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/internal/jsonlite"
@@ -53,13 +51,15 @@ func (m Mutation) MarshalJSON() ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
+var mutationFields = []string{"v", "id", "seq", "steps", "created", "tx-id", "confirmed"}
+
 // UnmarshalJSON implements json.Unmarshaler. Errors wrap [ErrCorrupt].
 func (m *Mutation) UnmarshalJSON(b []byte) error {
 	var j Mutation
 	var v int
 	r := recordDecoder{typ: "mutationJSON", data: b}
 	err := r.top(func(k string) error {
-		switch name := r.match(k, "v", "id", "seq", "steps", "created", "tx-id", "confirmed"); name {
+		switch name := jsonlite.Match(k, mutationFields); name {
 		case "v":
 			return r.int(&v, name, "int")
 		case "id":
@@ -116,6 +116,8 @@ func (q CachedQuery) MarshalJSON() ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
+var cachedQueryFields = []string{"v", "id", "q", "triples", "processed-tx-id", "last-used"}
+
 // UnmarshalJSON implements json.Unmarshaler. Errors wrap [ErrCorrupt].
 func (q *CachedQuery) UnmarshalJSON(b []byte) error {
 	var j CachedQuery
@@ -123,7 +125,7 @@ func (q *CachedQuery) UnmarshalJSON(b []byte) error {
 	var triples wire.Triples
 	r := recordDecoder{typ: "cachedQueryJSON", data: b}
 	err := r.top(func(k string) error {
-		switch name := r.match(k, "v", "id", "q", "triples", "processed-tx-id", "last-used"); name {
+		switch name := jsonlite.Match(k, cachedQueryFields); name {
 		case "v":
 			return r.int(&v, name, "int")
 		case "id":
@@ -165,7 +167,7 @@ func (q *CachedQuery) UnmarshalJSON(b []byte) error {
 // escaped.
 func appendMarshaled(dst, b []byte, err error, typ string) ([]byte, error) {
 	if err == nil {
-		err = syntaxError(b)
+		err = jsonlite.Check(b)
 	}
 	if err != nil {
 		return dst, marshalerError(typ, err)
@@ -185,19 +187,9 @@ func marshalerError(typ string, err error) error {
 func unmarshalRecord(data []byte, u interface{ UnmarshalJSON([]byte) error }) error {
 	err := u.UnmarshalJSON(data)
 	if err != nil {
-		if serr := syntaxError(data); serr != nil {
+		if serr := jsonlite.Check(data); serr != nil {
 			return serr
 		}
-	}
-	return err
-}
-
-// syntaxError returns the error malformed JSON data has, or nil.
-func syntaxError(data []byte) error {
-	d := jsonlite.NewDecoder(data)
-	err := d.Skip()
-	if err == nil {
-		err = d.End()
 	}
 	return err
 }
@@ -265,7 +257,7 @@ func (r *recordDecoder) top(member func(k string) error) error {
 	case jsonlite.Object:
 		err = r.d.Object(member)
 	default:
-		r.err = errors.New("json: cannot unmarshal " + r.kind() + " into Go value of type reactor." + r.typ)
+		r.err = jsonlite.ValueTypeError(r.kind(), "reactor."+r.typ)
 		err = r.d.Skip()
 	}
 	if err == nil {
@@ -273,28 +265,12 @@ func (r *recordDecoder) top(member func(k string) error) error {
 	}
 	if err != nil {
 		// Malformed JSON anywhere wins over what decoding met first.
-		if serr := syntaxError(r.data); serr != nil {
+		if serr := jsonlite.Check(r.data); serr != nil {
 			return serr
 		}
 		return err
 	}
 	return r.err
-}
-
-// match returns the name k stands for, as encoding/json matches keys to
-// field names: exactly or else case-insensitively; "" for none.
-func (r *recordDecoder) match(k string, names ...string) string {
-	for _, n := range names {
-		if k == n {
-			return n
-		}
-	}
-	for _, n := range names {
-		if strings.EqualFold(k, n) {
-			return n
-		}
-	}
-	return ""
 }
 
 // kind names the next value as encoding/json's type errors do.
@@ -318,7 +294,7 @@ func (r *recordDecoder) kind() string {
 // it), unless an earlier field did.
 func (r *recordDecoder) wrong(value, field, typ string) {
 	if r.err == nil {
-		r.err = errors.New("json: cannot unmarshal " + value + " into Go struct field " + r.typ + "." + field + " of type " + typ)
+		r.err = jsonlite.FieldTypeError(value, r.typ, field, typ)
 	}
 }
 

@@ -151,7 +151,7 @@ func (s Step) Encode(dst []byte) ([]byte, error) {
 		dst = appendJSONString(dst, s.Namespace)
 	case OpAddAttr, OpUpdateAttr:
 		dst = append(dst, ',')
-		dst = appendAttr(dst, &s.Attr)
+		dst = s.Attr.AppendJSON(dst)
 	case OpDeleteAttr:
 		dst = append(dst, ',', '"')
 		dst = append(dst, s.A.String()...)

@@ -41,28 +41,14 @@ func rawArray(b []byte) ([][]byte, error) {
 // syntax error anywhere in b first (encoding/json checks the whole text
 // before decoding), else a value of the wrong kind for type typ.
 func unmarshalErr(b []byte, err error, typ string) error {
-	var d jsonlite.Decoder
-	d.Reset(b)
-	serr := d.Skip()
-	if serr == nil {
-		serr = d.End()
-	}
-	if serr != nil {
+	if serr := jsonlite.Check(b); serr != nil {
 		return serr
 	}
 	var te *jsonlite.TypeError
 	if errors.As(err, &te) {
-		return errors.New("json: cannot unmarshal " + jsonKind(te.Got) + " into Go value of type " + typ)
+		return jsonlite.ValueTypeError(te.Got.ValueName(), typ)
 	}
 	return err
-}
-
-// jsonKind names a kind as encoding/json's type errors do.
-func jsonKind(k jsonlite.Kind) string {
-	if k == jsonlite.Bool {
-		return "bool"
-	}
-	return k.String()
 }
 
 // unmarshalString reads a valid JSON text as json.Unmarshal reads it into a
@@ -103,7 +89,7 @@ func (s *structDecoder) decode(b []byte, set func(field int) error) error {
 		return nil
 	}
 	if k := s.d.Peek(); k != jsonlite.Object {
-		return errors.New("json: cannot unmarshal " + jsonKind(k) + " into Go value of type " + s.typ)
+		return jsonlite.ValueTypeError(k.ValueName(), s.typ)
 	}
 	err := s.d.Object(func(key string) error {
 		f := s.field(key)
@@ -143,7 +129,7 @@ func (s *structDecoder) save(err error) {
 // mismatch notes a value of the wrong kind for field (of Go type typ) and
 // skips it.
 func (s *structDecoder) mismatch(field, typ string) error {
-	s.save(errors.New("json: cannot unmarshal " + jsonKind(s.d.Peek()) + " into Go struct field " + s.name + "." + field + " of type " + typ))
+	s.save(jsonlite.FieldTypeError(s.d.Peek().ValueName(), s.name, field, typ))
 	return s.d.Skip()
 }
 
@@ -257,10 +243,14 @@ func decodeOptions(b []byte, o *stepOptions) error {
 	})
 }
 
-// appendAttr appends a as json.Marshal encodes an Attr.
-func appendAttr(dst []byte, a *Attr) []byte {
+// AppendJSON appends a as json.Marshal encodes an Attr. It is the one
+// writer of attributes' JSON: in steps here, and in init-ok, refresh-ok
+// (internal/wire) and the stored registry (reactor).
+func (a *Attr) AppendJSON(dst []byte) []byte {
+	var id [36]byte
+	a.ID.canon(&id)
 	dst = append(dst, `{"id":"`...)
-	dst = append(dst, a.ID.String()...)
+	dst = append(dst, id[:]...)
 	dst = append(dst, `","namespace":`...)
 	dst = jsonlite.AppendString(dst, a.Namespace)
 	dst = append(dst, `,"label":`...)
@@ -285,6 +275,22 @@ func appendAttr(dst []byte, a *Attr) []byte {
 		dst = append(dst, `,"on-delete-cascade":true`...)
 	}
 	return append(dst, '}')
+}
+
+// AppendAttrsJSON appends attrs as json.Marshal encodes a []Attr: nil as
+// null, each element as AppendJSON writes it.
+func AppendAttrsJSON(dst []byte, attrs []Attr) []byte {
+	if attrs == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i := range attrs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = attrs[i].AppendJSON(dst)
+	}
+	return append(dst, ']')
 }
 
 // appendOptions appends o as json.Marshal encodes a stepOptions.

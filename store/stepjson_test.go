@@ -313,7 +313,14 @@ func TestEncodeAttrMatchesEncodingJSON(t *testing.T) {
 		}
 		want, err := json.Marshal(a)
 		require.NoError(t, err)
-		require.Equal(t, string(want), string(appendAttr(nil, &a)))
+		require.Equal(t, string(want), string(a.AppendJSON(nil)))
+		list := []Attr{a, {}, a}[:r.IntN(4)]
+		if r.IntN(4) == 0 {
+			list = nil
+		}
+		want, err = json.Marshal(list)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(AppendAttrsJSON(nil, list)))
 		o := stepOptions{Mode: []string{"", "create", "update", "upsert"}[r.IntN(4)], ValueLookup: r.IntN(2) == 0}
 		want, err = json.Marshal(o)
 		require.NoError(t, err)

@@ -206,7 +206,7 @@ func decodeOptions(data []byte) (Options, error) {
 	var typeErr error
 	wrong := func(value, field, typ string) {
 		if typeErr == nil {
-			typeErr = errors.New("json: cannot unmarshal " + value + " into Go struct field Options." + field + " of type " + typ)
+			typeErr = jsonlite.FieldTypeError(value, "Options", field, typ)
 		}
 	}
 	str := func(dst *string, field string) error {
@@ -215,12 +215,12 @@ func decodeOptions(data []byte) (Options, error) {
 			*dst = s
 			return err
 		}
-		wrong(kindName(d.Peek()), field, "string")
+		wrong(d.Peek().ValueName(), field, "string")
 		return d.Skip()
 	}
 	integer := func(dst *int, field string) error {
 		if d.Peek() != jsonlite.Number {
-			wrong(kindName(d.Peek()), field, "int")
+			wrong(d.Peek().ValueName(), field, "int")
 			return d.Skip()
 		}
 		n, err := d.Number()
@@ -241,7 +241,7 @@ func decodeOptions(data []byte) (Options, error) {
 		err = d.Skip()
 	case jsonlite.Object:
 		err = d.Object(func(k string) error {
-			name := matchField(k, optionFields)
+			name := jsonlite.Match(k, optionFields)
 			if name == "" {
 				return d.Skip()
 			}
@@ -263,7 +263,7 @@ func decodeOptions(data []byte) (Options, error) {
 				return integer(&o.MaxBackoffMs, name)
 			}
 			if d.Peek() != jsonlite.Bool { // createMissingAttrs
-				wrong(kindName(d.Peek()), name, "bool")
+				wrong(d.Peek().ValueName(), name, "bool")
 				return d.Skip()
 			}
 			b, err := d.Bool()
@@ -271,14 +271,14 @@ func decodeOptions(data []byte) (Options, error) {
 			return err
 		})
 	default:
-		typeErr = errors.New("json: cannot unmarshal " + kindName(d.Peek()) + " into Go value of type wasm.Options")
+		typeErr = jsonlite.ValueTypeError(d.Peek().ValueName(), "wasm.Options")
 		err = d.Skip()
 	}
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		if serr := syntaxError(data); serr != nil {
+		if serr := jsonlite.Check(data); serr != nil {
 			return o, serr
 		}
 		return o, err
@@ -287,37 +287,3 @@ func decodeOptions(data []byte) (Options, error) {
 }
 
 var optionFields = []string{"url", "token", "appId", "createMissingAttrs", "storage", "minBackoffMs", "maxBackoffMs"}
-
-// matchField returns the field name k stands for, as encoding/json matches
-// keys: exactly or else case-insensitively; "" for none.
-func matchField(k string, names []string) string {
-	for _, n := range names {
-		if k == n {
-			return n
-		}
-	}
-	for _, n := range names {
-		if strings.EqualFold(k, n) {
-			return n
-		}
-	}
-	return ""
-}
-
-// kindName names a kind of value as encoding/json's type errors do.
-func kindName(k jsonlite.Kind) string {
-	if k == jsonlite.Bool {
-		return "bool"
-	}
-	return k.String()
-}
-
-// syntaxError returns the error malformed JSON data has, or nil.
-func syntaxError(data []byte) error {
-	d := jsonlite.NewDecoder(data)
-	err := d.Skip()
-	if err == nil {
-		err = d.End()
-	}
-	return err
-}

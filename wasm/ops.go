@@ -63,14 +63,14 @@ func DecodeOps(data []byte) ([]store.TxOp, error) {
 			return err
 		})
 	default:
-		typeErr = errors.New("json: cannot unmarshal " + kindName(k) + " into Go value of type []json.RawMessage")
+		typeErr = jsonlite.ValueTypeError(k.ValueName(), "[]json.RawMessage")
 		err = d.Skip()
 	}
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		if serr := syntaxError(data); serr != nil {
+		if serr := jsonlite.Check(data); serr != nil {
 			err = serr
 		}
 	} else {
@@ -140,7 +140,7 @@ func decodeOpJSON(r []byte) (j opJSON, ok bool) {
 	}
 	failed := false
 	err := d.Object(func(k string) error {
-		name := matchField(k, opFields)
+		name := jsonlite.Match(k, opFields)
 		if name == "" {
 			return d.Skip()
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/reactor"
 )
 
@@ -408,7 +409,7 @@ func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 func unmarshalRecord(data []byte, u interface{ UnmarshalJSON([]byte) error }) error {
 	err := u.UnmarshalJSON(data)
 	if err != nil {
-		if serr := syntaxError(data); serr != nil {
+		if serr := jsonlite.Check(data); serr != nil {
 			return serr
 		}
 	}

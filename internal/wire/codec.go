@@ -138,7 +138,7 @@ func headOp(data []byte) (op string, ok bool, err error) {
 	case jsonlite.Null:
 		return "", false, nil
 	default:
-		return "", false, malformed("json: cannot unmarshal " + kindValue(k) + ` into Go value of type struct { Op *string "json:\"op\"" }`)
+		return "", false, malformed("json: cannot unmarshal " + k.ValueName() + ` into Go value of type struct { Op *string "json:\"op\"" }`)
 	}
 	var typeErr string
 	err = d.Object(func(k string) error {
@@ -155,7 +155,7 @@ func headOp(data []byte) (op string, ok bool, err error) {
 			return d.Skip()
 		}
 		if typeErr == "" {
-			typeErr = `field "op" must be string, not ` + kindValue(d.Peek())
+			typeErr = `field "op" must be string, not ` + d.Peek().ValueName()
 		}
 		return d.Skip()
 	})

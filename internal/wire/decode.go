@@ -56,37 +56,9 @@ func (e *typeError) reason() string {
 	return "field " + strconv.Quote(e.field) + " must be " + e.typ + ", not " + e.value
 }
 
-// kindValue names a JSON value's kind as encoding/json's type errors do.
-// (Here and on other small functions called from many places, noinline
-// keeps one copy of the code: the wasm client's size matters more than a
-// call.)
-//
-//go:noinline
-func kindValue(k jsonlite.Kind) string {
-	switch k {
-	case jsonlite.Bool:
-		return "bool"
-	case jsonlite.Number:
-		return "number"
-	case jsonlite.String:
-		return "string"
-	case jsonlite.Array:
-		return "array"
-	case jsonlite.Object:
-		return "object"
-	case jsonlite.Null:
-		return "null"
-	}
-	return "invalid"
-}
-
 // syntaxErr returns the syntax error of data as one JSON text, or nil.
 func syntaxErr(data []byte) error {
-	d := jsonlite.NewDecoder(data)
-	err := d.Skip()
-	if err == nil {
-		err = d.End()
-	}
+	err := jsonlite.Check(data)
 	var se *jsonlite.SyntaxError
 	if errors.As(err, &se) && se.Error() == "exceeded max depth" && se.Offset < int64(len(data)) {
 		// encoding/json's words for it, which jsonlite lacks for now.
@@ -107,7 +79,7 @@ func (p *parser) null() error {
 // path+name and skips it.
 func (p *parser) mismatch(path, name, typ string) error {
 	if p.typeErr == nil {
-		p.typeErr = &typeError{value: kindValue(p.d.Peek()), typ: typ, field: path + name}
+		p.typeErr = &typeError{value: p.d.Peek().ValueName(), typ: typ, field: path + name}
 	}
 	return p.d.Skip()
 }
@@ -393,7 +365,7 @@ func (p *parser) transact(m *Transact) error {
 		err = p.null()
 	default:
 		if p.typeErr == nil {
-			p.typeErr = &typeError{value: kindValue(k), noPath: true,
+			p.typeErr = &typeError{value: k.ValueName(), noPath: true,
 				typ: `struct { ClientEventID string "json:\"client-event-id\""; MutationID string "json:\"mutation-id\""; Steps json.RawMessage "json:\"tx-steps\"" }`}
 		}
 		err = p.d.Skip()

@@ -96,7 +96,7 @@ func (m *InitOK) append(dst []byte) ([]byte, error) {
 		dst = appendStringField(dst, "client-event-id", m.ClientEventID)
 	}
 	dst = appendStringField(dst, "session-id", m.SessionID)
-	dst = appendAttrs(appendField(dst, "attrs"), m.Attrs)
+	dst = store.AppendAttrsJSON(appendField(dst, "attrs"), m.Attrs)
 	if m.AuthID != "" {
 		dst = appendStringField(dst, "auth-id", m.AuthID)
 	}
@@ -157,7 +157,7 @@ func (m *RefreshOK) append(dst []byte) ([]byte, error) {
 		dst = append(dst, ']')
 	}
 	if len(m.Attrs) > 0 {
-		dst = appendAttrs(appendField(dst, "attrs"), m.Attrs)
+		dst = store.AppendAttrsJSON(appendField(dst, "attrs"), m.Attrs)
 	}
 	return dst, nil
 }
@@ -179,43 +179,6 @@ func (m *Error) append(dst []byte) ([]byte, error) {
 		return appendRaw(appendField(dst, "original-event"), m.OriginalEvent)
 	}
 	return dst, nil
-}
-
-// appendAttrs writes attributes as encoding/json wrote store.Attr.
-func appendAttrs(dst []byte, attrs []store.Attr) []byte {
-	if attrs == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, '[')
-	for i := range attrs {
-		a := &attrs[i]
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `{"id":`...)
-		dst = appendID(dst, a.ID)
-		dst = append(dst, `,"namespace":`...)
-		dst = jsonlite.AppendString(dst, a.Namespace)
-		dst = append(dst, `,"label":`...)
-		dst = jsonlite.AppendString(dst, a.Label)
-		dst = append(dst, `,"value-type":`...)
-		dst = jsonlite.AppendString(dst, a.Type.String())
-		dst = append(dst, `,"cardinality":`...)
-		dst = jsonlite.AppendString(dst, a.Cardinality.String())
-		dst = appendBoolField(dst, "unique", a.Unique)
-		dst = appendBoolField(dst, "indexed", a.Indexed)
-		if a.RefNamespace != "" {
-			dst = appendStringField(dst, "ref-namespace", a.RefNamespace)
-		}
-		if a.ReverseLabel != "" {
-			dst = appendStringField(dst, "reverse-label", a.ReverseLabel)
-		}
-		if a.OnDeleteCascade {
-			dst = append(dst, `,"on-delete-cascade":true`...)
-		}
-		dst = append(dst, '}')
-	}
-	return append(dst, ']')
 }
 
 // appendRaw writes a json.RawMessage as encoding/json did: nil as null,

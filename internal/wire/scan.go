@@ -216,7 +216,7 @@ func parseID(raw []byte) (store.EntityID, error) {
 	case jsonlite.Null:
 		return store.EntityID{}, nil // encoding/json leaves the id zero
 	default:
-		return store.EntityID{}, errors.New("json: cannot unmarshal " + kindValue(k) + " into Go value of type *store.EntityID")
+		return store.EntityID{}, jsonlite.ValueTypeError(k.ValueName(), "*store.EntityID")
 	}
 }
 
