@@ -172,7 +172,7 @@ func appendMarshaled(dst, b []byte, err error, typ string) ([]byte, error) {
 	if err != nil {
 		return dst, marshalerError(typ, err)
 	}
-	return appendCompact(dst, b), nil
+	return jsonlite.AppendCompact(dst, b), nil
 }
 
 // marshalerError is encoding/json's error for a MarshalJSON method of type
@@ -192,42 +192,6 @@ func unmarshalRecord(data []byte, u interface{ UnmarshalJSON([]byte) error }) er
 		}
 	}
 	return err
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendCompact appends the valid JSON text src as encoding/json's Compact
-// with HTML escaping does.
-func appendCompact(dst, src []byte) []byte {
-	inString, escaped := false, false
-	start := 0
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		switch {
-		case c == '<' || c == '>' || c == '&':
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			start = i + 1
-		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[src[i+2]&0xF])
-			i += 2
-			start = i + 1
-			continue
-		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			dst = append(dst, src[start:i]...)
-			start = i + 1
-		}
-		switch {
-		case escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case c == '"':
-			inString = !inString
-		}
-	}
-	return append(dst, src[start:]...)
 }
 
 // recordDecoder decodes a record as encoding/json decoded it into a struct

@@ -86,7 +86,7 @@ func (m *Transact) append(dst []byte) ([]byte, error) {
 		if err != nil {
 			return dst, errs.With("json: error calling MarshalJSON for type store.Step: "+err.Error(), err)
 		}
-		dst = compactTail(out, n)
+		dst = jsonlite.CompactTail(out, n)
 	}
 	return append(dst, ']'), nil
 }
@@ -190,76 +190,5 @@ func appendRaw(dst, raw []byte) ([]byte, error) {
 	if err := syntaxErr(raw); err != nil {
 		return dst, errs.With("json: error calling MarshalJSON for type json.RawMessage: "+err.Error(), err)
 	}
-	return appendCompact(dst, raw, false), nil
-}
-
-// compactTail compacts dst[n:], the text of a json.Marshaler, as
-// encoding/json does (see appendCompact). Most texts need nothing: it
-// copies only from the first byte to change.
-func compactTail(dst []byte, n int) []byte {
-	i, inString := firstChange(dst[n:])
-	if i < 0 {
-		return dst
-	}
-	tail := append([]byte(nil), dst[n+i:]...)
-	return appendCompact(dst[:n+i], tail, inString)
-}
-
-// firstChange returns the offset of the first byte of valid JSON text b
-// that appendCompact would change, or -1, and whether it is in a string.
-func firstChange(b []byte) (int, bool) {
-	inString := false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; c {
-		case '"':
-			inString = !inString
-		case '\\':
-			i++ // only inside strings
-		case ' ', '\t', '\n', '\r':
-			if !inString {
-				return i, false
-			}
-		case '<', '>', '&':
-			return i, true
-		case 0xe2:
-			if i+2 < len(b) && b[i+1] == 0x80 && b[i+2]&^1 == 0xa8 {
-				return i, true
-			}
-		}
-	}
-	return -1, false
-}
-
-// appendCompact appends valid JSON text src without the whitespace between
-// tokens and with <, >, &, U+2028 and U+2029 escaped, as encoding/json's
-// compacting of a Marshaler's output. inString says src starts inside a
-// string.
-func appendCompact(dst, src []byte, inString bool) []byte {
-	const hex = "0123456789abcdef"
-	start := 0
-	for i := 0; i < len(src); i++ {
-		switch c := src[i]; c {
-		case '"':
-			inString = !inString
-		case '\\':
-			i++
-		case ' ', '\t', '\n', '\r':
-			if !inString {
-				dst = append(dst, src[start:i]...)
-				start = i + 1
-			}
-		case '<', '>', '&':
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			start = i + 1
-		case 0xe2:
-			if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xa8 {
-				dst = append(dst, src[start:i]...)
-				dst = append(dst, '\\', 'u', '2', '0', '2', hex[src[i+2]&0xf])
-				i += 2
-				start = i + 1
-			}
-		}
-	}
-	return append(dst, src[start:]...)
+	return jsonlite.AppendCompact(dst, raw), nil
 }

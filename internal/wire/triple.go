@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -108,7 +109,7 @@ func appendTriple(b []byte, e, a store.EntityID, v store.Value, escape bool) []b
 	n := len(b)
 	b = v.AppendJSON(b)
 	if escape {
-		b = compactTail(b, n)
+		b = jsonlite.CompactTail(b, n)
 	}
 	return append(b, ']')
 }
