@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
 )
 
 // MemStorage is a [Storage] in memory: for tests, and for programs that
@@ -41,14 +42,14 @@ func (s *MemStorage) Load(ctx context.Context) (*State, error) {
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.queries)) {
 		var q CachedQuery
-		if err := unmarshalRecord(s.queries[k], &q); err != nil {
+		if err := jsonlite.Unmarshal(s.queries[k], &q); err != nil {
 			return nil, errs.Wrap("load query "+k, err)
 		}
 		st.Queries = append(st.Queries, q)
 	}
 	for _, v := range s.mutations {
 		var m Mutation
-		if err := unmarshalRecord(v, &m); err != nil {
+		if err := jsonlite.Unmarshal(v, &m); err != nil {
 			return nil, errs.Wrap("load mutation", err)
 		}
 		st.Mutations = append(st.Mutations, m)
@@ -67,7 +68,7 @@ func (s *MemStorage) Write(ctx context.Context, b *Batch) error {
 	for _, q := range b.PutQueries {
 		data, err := q.MarshalJSON()
 		if err != nil {
-			err = marshalerError("reactor.CachedQuery", err)
+			err = jsonlite.MarshalerError("reactor.CachedQuery", err)
 			return errs.Wrap("encode query "+q.ID, err)
 		}
 		queries[q.ID] = data
@@ -76,7 +77,7 @@ func (s *MemStorage) Write(ctx context.Context, b *Batch) error {
 	for _, m := range b.PutMutations {
 		data, err := m.MarshalJSON()
 		if err != nil {
-			err = marshalerError("reactor.Mutation", err)
+			err = jsonlite.MarshalerError("reactor.Mutation", err)
 			return errs.Wrap("encode mutation "+m.ID, err)
 		}
 		mutations[m.ID] = data

@@ -3,7 +3,6 @@ package reactor
 import (
 	"strconv"
 
-	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/internal/wire"
 	"github.com/triplesync/triplesync/store"
@@ -170,28 +169,9 @@ func appendMarshaled(dst, b []byte, err error, typ string) ([]byte, error) {
 		err = jsonlite.Check(b)
 	}
 	if err != nil {
-		return dst, marshalerError(typ, err)
+		return dst, jsonlite.MarshalerError(typ, err)
 	}
 	return jsonlite.AppendCompact(dst, b), nil
-}
-
-// marshalerError is encoding/json's error for a MarshalJSON method of type
-// typ that failed with err.
-func marshalerError(typ string, err error) error {
-	return errs.With("json: error calling MarshalJSON for type "+typ+": "+err.Error(), err)
-}
-
-// unmarshalRecord is json.Unmarshal(data, u) for the record types, whose
-// UnmarshalJSON methods encoding/json called only with well-formed JSON:
-// malformed data is its syntax error, as json.Unmarshal reported it.
-func unmarshalRecord(data []byte, u interface{ UnmarshalJSON([]byte) error }) error {
-	err := u.UnmarshalJSON(data)
-	if err != nil {
-		if serr := jsonlite.Check(data); serr != nil {
-			return serr
-		}
-	}
-	return err
 }
 
 // recordDecoder decodes a record as encoding/json decoded it into a struct

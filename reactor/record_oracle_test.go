@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/internal/wire"
 	"github.com/triplesync/triplesync/store"
 )
@@ -114,7 +115,7 @@ func checkDecode(t testing.TB, b []byte) {
 		require.Equal(t, wantM, m, "%q", b)
 	}
 	var m2 Mutation
-	err = unmarshalRecord(b, &m2)
+	err = jsonlite.Unmarshal(b, &m2)
 	_, wantErr = oracleUnmarshal(b, oracleUnmarshalMutation)
 	requireSameErr(t, wantErr, err, b)
 
@@ -126,7 +127,7 @@ func checkDecode(t testing.TB, b []byte) {
 		require.Equal(t, wantQ, q, "%q", b)
 	}
 	var q2 CachedQuery
-	err = unmarshalRecord(b, &q2)
+	err = jsonlite.Unmarshal(b, &q2)
 	_, wantErr = oracleUnmarshal(b, oracleUnmarshalQuery)
 	requireSameErr(t, wantErr, err, b)
 }
@@ -302,7 +303,7 @@ func TestRecordErrorsMatchEncodingJSON(t *testing.T) {
 	requireSameErr(t, want, got, nil)
 	_, want = json.Marshal(m)
 	require.Error(t, want)
-	require.Equal(t, want.Error(), marshalerError("reactor.Mutation", got).Error())
+	require.Equal(t, want.Error(), jsonlite.MarshalerError("reactor.Mutation", got).Error())
 
 	for _, in := range recordSeeds {
 		checkDecode(t, []byte(in))

@@ -289,7 +289,7 @@ func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
 	sortByID(st.Queries)
 	for _, r := range mutations {
 		var m reactor.Mutation
-		if err := unmarshalRecord(r.Value, &m); err != nil {
+		if err := jsonlite.Unmarshal(r.Value, &m); err != nil {
 			return nil, errs.Wrap("load mutation "+r.Key, err)
 		}
 		if m.ID != r.Key {
@@ -375,7 +375,7 @@ func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 	for _, m := range b.PutMutations {
 		data, err := m.MarshalJSON()
 		if err != nil {
-			err = marshalerError("reactor.Mutation", err)
+			err = jsonlite.MarshalerError("reactor.Mutation", err)
 			return nil, nil, errs.Wrap("encode mutation "+m.ID, err)
 		}
 		muts = append(muts, Put{Store: storeMutations, Key: m.ID, Value: data})
@@ -389,7 +389,7 @@ func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 	for _, q := range b.PutQueries {
 		data, err := q.MarshalJSON()
 		if err != nil {
-			err = marshalerError("reactor.CachedQuery", err)
+			err = jsonlite.MarshalerError("reactor.CachedQuery", err)
 			return nil, nil, errs.Wrap("encode query "+q.ID, err)
 		}
 		caches = append(caches, Put{Store: storeQueries, Key: q.ID, Value: data})
@@ -401,23 +401,4 @@ func encodeBatch(b *reactor.Batch) (muts, caches []Put, err error) {
 		caches = append(caches, Put{Store: storeQueries, Key: k, Delete: true})
 	}
 	return muts, caches, nil
-}
-
-// unmarshalRecord is json.Unmarshal(data, u) for reactor's record types,
-// whose UnmarshalJSON methods encoding/json called only with well-formed
-// JSON: malformed data is its syntax error, as json.Unmarshal reported it.
-func unmarshalRecord(data []byte, u interface{ UnmarshalJSON([]byte) error }) error {
-	err := u.UnmarshalJSON(data)
-	if err != nil {
-		if serr := jsonlite.Check(data); serr != nil {
-			return serr
-		}
-	}
-	return err
-}
-
-// marshalerError is encoding/json's error for a MarshalJSON method of type
-// typ that failed with err.
-func marshalerError(typ string, err error) error {
-	return errs.With("json: error calling MarshalJSON for type "+typ+": "+err.Error(), err)
 }

@@ -3,6 +3,8 @@ package jsonlite
 import (
 	"errors"
 	"strings"
+
+	"github.com/triplesync/triplesync/internal/errs"
 )
 
 // Helpers for the hand-written decoders that stand in for encoding/json
@@ -57,4 +59,24 @@ func ValueTypeError(value, typ string) error {
 // cannot hold, being of Go type typ.
 func FieldTypeError(value, strct, field, typ string) error {
 	return errors.New("json: cannot unmarshal " + value + " into Go struct field " + strct + "." + field + " of type " + typ)
+}
+
+// Unmarshal is json.Unmarshal(data, u) for a type whose UnmarshalJSON is
+// written by hand: encoding/json called that method only with well-formed
+// JSON, so malformed data is reported as its syntax error whatever the
+// method says of it.
+func Unmarshal(data []byte, u interface{ UnmarshalJSON([]byte) error }) error {
+	err := u.UnmarshalJSON(data)
+	if err != nil {
+		if serr := Check(data); serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+// MarshalerError is encoding/json's error for the MarshalJSON method of
+// type typ (as "pkg.Name") that failed with err; it unwraps to err.
+func MarshalerError(typ string, err error) error {
+	return errs.With("json: error calling MarshalJSON for type "+typ+": "+err.Error(), err)
 }

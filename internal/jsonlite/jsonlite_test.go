@@ -393,3 +393,23 @@ func BenchmarkAppendString(b *testing.B) {
 		buf = AppendString(buf[:0], s)
 	}
 }
+
+type failing struct{ err error }
+
+func (f failing) MarshalJSON() ([]byte, error)  { return nil, f.err }
+func (f *failing) UnmarshalJSON(b []byte) error { return f.err }
+
+func TestUnmarshalAndMarshalerError(t *testing.T) {
+	boom := errors.New("boom")
+	// well-formed: the method's own verdict
+	require.Same(t, boom, Unmarshal([]byte(`{"a":1}`), &failing{err: boom}))
+	require.NoError(t, Unmarshal([]byte(`{"a":1}`), &failing{}))
+	// malformed: the syntax error, as json.Unmarshal reports it before calling the method
+	err := Unmarshal([]byte(`{"a":}`), &failing{err: boom})
+	require.EqualError(t, err, json.Unmarshal([]byte(`{"a":}`), &failing{err: boom}).Error())
+
+	_, stdErr := json.Marshal(failing{err: boom})
+	err = MarshalerError("jsonlite.failing", boom)
+	require.EqualError(t, err, stdErr.Error())
+	require.ErrorIs(t, err, boom)
+}
