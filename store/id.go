@@ -93,6 +93,13 @@ func (id EntityID) String() string {
 	return string(b[:])
 }
 
+// Append appends the canonical form to dst.
+func (id EntityID) Append(dst []byte) []byte {
+	var b [36]byte
+	id.canon(&b)
+	return append(dst, b[:]...)
+}
+
 // isRef reports whether v is Ref(id), without allocating Ref(id).
 func (id EntityID) isRef(v Value) bool {
 	if v.kind != KindString || v.num != 0 || len(v.str) != 36 {

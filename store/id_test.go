@@ -67,6 +67,9 @@ func TestEntityIDBasics(t *testing.T) {
 	id, err := store.NewEntityID(bytes.NewReader(bytes.Repeat([]byte{0xff}, 16)))
 	require.NoError(t, err)
 	assert.Equal(t, "ffffffff-ffff-4fff-bfff-ffffffffffff", id.String(), "version 4, RFC 4122 variant")
+	c := store.MustParseEntityID("0123abcd-4567-489a-bcde-f0123456789a")
+	assert.Equal(t, "x:0123abcd-4567-489a-bcde-f0123456789a", string(c.Append([]byte("x:"))))
+	assert.Equal(t, c.String(), string(c.Append(nil)))
 	_, err = store.NewEntityID(bytes.NewReader([]byte{1, 2}))
 	assert.Error(t, err, "a short reader")
 }

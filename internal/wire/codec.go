@@ -89,7 +89,7 @@ func Parse(data []byte) (Message, error) {
 		err = p.typeErr
 	}
 	if err != nil {
-		if serr := syntaxErr(data); serr != nil {
+		if serr := jsonlite.Check(data); serr != nil {
 			return nil, malformedWrap(op, serr) // encoding/json checked the syntax first
 		}
 		var te *typeError
@@ -129,7 +129,7 @@ func leadingOp(data []byte) (string, bool) {
 // encoding/json into struct{ Op *string `json:"op"` } did: the last "op"
 // key (in any case) wins, null unsets it; ok is false when there is none.
 func headOp(data []byte) (op string, ok bool, err error) {
-	if err := syntaxErr(data); err != nil {
+	if err := jsonlite.Check(data); err != nil {
 		return "", false, malformed(err.Error())
 	}
 	d := jsonlite.NewDecoder(data)

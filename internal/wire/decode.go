@@ -1,11 +1,9 @@
 package wire
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
-	"github.com/triplesync/triplesync/internal/errs"
 	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
@@ -54,17 +52,6 @@ func (e *typeError) reason() string {
 		return e.Error()
 	}
 	return "field " + strconv.Quote(e.field) + " must be " + e.typ + ", not " + e.value
-}
-
-// syntaxErr returns the syntax error of data as one JSON text, or nil.
-func syntaxErr(data []byte) error {
-	err := jsonlite.Check(data)
-	var se *jsonlite.SyntaxError
-	if errors.As(err, &se) && se.Error() == "exceeded max depth" && se.Offset < int64(len(data)) {
-		// encoding/json's words for it, which jsonlite lacks for now.
-		return errs.With("invalid character '"+string(data[se.Offset])+"' exceeded max depth", err)
-	}
-	return err
 }
 
 // null consumes the null at hand.

@@ -187,7 +187,7 @@ func appendRaw(dst, raw []byte) ([]byte, error) {
 	if raw == nil {
 		return append(dst, "null"...), nil
 	}
-	if err := syntaxErr(raw); err != nil {
+	if err := jsonlite.Check(raw); err != nil {
 		return dst, errs.With("json: error calling MarshalJSON for type json.RawMessage: "+err.Error(), err)
 	}
 	return jsonlite.AppendCompact(dst, raw), nil

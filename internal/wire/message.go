@@ -1,6 +1,9 @@
 package wire
 
-import "github.com/triplesync/triplesync/store"
+import (
+	"github.com/triplesync/triplesync/internal/jsonlite"
+	"github.com/triplesync/triplesync/store"
+)
 
 // Op names, as they appear in the "op" field.
 const (
@@ -162,7 +165,7 @@ func (m *Transact) UnmarshalJSON(b []byte) error {
 	p := parser{data: b}
 	p.d.Reset(b)
 	if err := p.transact(m); err != nil {
-		if serr := syntaxErr(b); serr != nil {
+		if serr := jsonlite.Check(b); serr != nil {
 			return serr
 		}
 		return err

@@ -202,7 +202,7 @@ func parseID(raw []byte) (store.EntityID, error) {
 	}
 	// Escapes, or not a string at all: what encoding/json decoding into a
 	// store.EntityID (a TextUnmarshaler) made of it.
-	if err := syntaxErr(raw); err != nil {
+	if err := jsonlite.Check(raw); err != nil {
 		return store.EntityID{}, err
 	}
 	d := jsonlite.NewDecoder(raw)

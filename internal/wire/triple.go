@@ -130,18 +130,5 @@ func decodeKey(r [][]byte) (e, a store.EntityID, v store.Value, err error) {
 // appendID appends id's canonical string, quoted, without the allocation
 // of id.String().
 func appendID(b []byte, id store.EntityID) []byte {
-	const hex = "0123456789abcdef"
-	var s [38]byte
-	s[0] = '"'
-	j := 1
-	for i, c := range id {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			s[j] = '-'
-			j++
-		}
-		s[j], s[j+1] = hex[c>>4], hex[c&0xf]
-		j += 2
-	}
-	s[37] = '"'
-	return append(b, s[:]...)
+	return append(id.Append(append(b, '"')), '"')
 }
