@@ -38,7 +38,7 @@ func Eval(src Source, q *Query) (*Result, error) {
 		included: map[string]map[store.EntityID]bool{},
 	}
 	for i, l := range q.levels {
-		ls := &levelState{l: l, d: newDecider(l), justified: map[store.EntityID]bool{}}
+		ls := &levelState{l: l, d: newDecider(l)}
 		for _, a := range q.attrs.Namespace(l.Namespace) {
 			if !a.IsRef() && a.Label != store.IDLabel && (l.Fields == nil || slices.Contains(l.Fields, a)) {
 				ls.fields = append(ls.fields, a)
@@ -123,22 +123,26 @@ func (ev *evaluator) add(t *store.Triple) {
 // its id triple and the triples its decision at ls rests on.
 func (ev *evaluator) include(ls *levelState, e store.EntityID) {
 	if !ls.justified[e] {
+		if ls.justified == nil {
+			ls.justified = map[store.EntityID]bool{}
+		}
 		ls.justified[e] = true
 		ls.d.justify(e, ev.add) // its id triple among them
 	}
 }
 
 // reserve sizes ls's justified set and its namespace's included set for
-// the n entities a page is about to include, while they are empty: it
-// spares their rehashing as they grow. A few fit a map's first group.
+// the n entities a page is about to include, unless they exist already
+// (a nested level sizes them for all its candidates, more than one page):
+// it spares their rehashing as they grow. A few fit a map's first group.
 func (ev *evaluator) reserve(ls *levelState, n int) {
 	if n <= 8 {
 		return
 	}
-	if len(ls.justified) == 0 {
+	if ls.justified == nil {
 		ls.justified = make(map[store.EntityID]bool, n)
 	}
-	if ns := ls.l.Namespace; len(ev.included[ns]) == 0 {
+	if ns := ls.l.Namespace; ev.included[ns] == nil {
 		ev.included[ns] = make(map[store.EntityID]bool, n)
 	}
 }
@@ -460,7 +464,7 @@ func (ev *evaluator) nested(ls *levelState, ci int, parents []store.EntityID, li
 		ls.d.wide = func(ts []*store.Triple) { ls.prefetched = append(ls.prefetched, ts) }
 	}
 	cands = sortIDs(cands)
-	if len(ls.justified) == 0 {
+	if ls.justified == nil {
 		ls.justified = make(map[store.EntityID]bool, len(cands)) // spare the rehashing
 	}
 	if ev.included[l.Namespace] == nil {
@@ -528,8 +532,7 @@ func (ev *evaluator) closure() {
 			}
 			for e := range ev.included[ls.l.Namespace] {
 				if !ls.justified[e] && ls.d.fetched(e) {
-					ls.justified[e] = true
-					ls.d.justify(e, ev.add)
+					ev.include(ls, e)
 				}
 			}
 		}
