@@ -31,6 +31,18 @@ import (
 // A Source must answer every stage of one evaluation from one consistent
 // state of the data (on Postgres, one REPEATABLE READ transaction).
 func Eval(src Source, q *Query) (*Result, error) {
+	return eval(src, q, true)
+}
+
+// EvalTree is Eval without the justifying triples: its Result has the
+// tree and page infos Eval gives and nil Triples, as [Update]'s has. It
+// serves clients, which show results and never send their triples, and
+// spares them sorting and copying those triples.
+func EvalTree(src Source, q *Query) (*Result, error) {
+	return eval(src, q, false)
+}
+
+func eval(src Source, q *Query, triples bool) (*Result, error) {
 	ev := &evaluator{
 		q:        q,
 		r:        runner{src: src},
@@ -60,11 +72,13 @@ func Eval(src Source, q *Query) (*Result, error) {
 	if err := ev.r.run(); err != nil {
 		return nil, err
 	}
-	n := 0
-	for _, c := range ev.out {
-		n += len(c)
+	if triples {
+		n := 0
+		for _, c := range ev.out {
+			n += len(c)
+		}
+		res.Triples = sortTriples(ev.out, n)
 	}
-	res.Triples = sortTriples(ev.out, n)
 	res.Stages, res.Scans = ev.r.stages, ev.r.sent
 	return res, nil
 }

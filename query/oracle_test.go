@@ -86,6 +86,14 @@ func checkQuery(t *testing.T, seed uint64, attrs *store.Attrs, snap *store.Snaps
 			return false
 		}
 	}
+	tree, err := query.EvalTree(query.SnapshotSource(snap), q)
+	if !assertNoError(t, err, ctx) {
+		return false
+	}
+	if !requireEqual(t, string(res.AppendJSON(nil)), string(tree.AppendJSON(nil)), ctx+"\nEvalTree gives another tree") ||
+		!requireEqual(t, []store.Triple(nil), tree.Triples, ctx+"\nEvalTree computed triples") {
+		return false
+	}
 	ref, err := query.Eval(&querytest.SliceSource{Attrs: attrs, Triples: all}, q)
 	if !assertNoError(t, err, ctx) {
 		return false

@@ -57,7 +57,7 @@ func (c *Core) evaluate(qs *querySub, q *query.Query, snap *store.Snapshot) (*qu
 	if changed, ok := c.changedSince(qs, q, snap, muts); ok {
 		res, err = query.Update(qs.result, qs.evalSnap, snap, q, changed)
 	} else {
-		res, err = query.Eval(query.SnapshotSource(snap), q)
+		res, err = query.EvalTree(query.SnapshotSource(snap), q)
 	}
 	if err == nil {
 		qs.track = evalTrack{muts: muts, base: qs.base, tracked: qs.base}
