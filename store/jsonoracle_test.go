@@ -234,7 +234,7 @@ func randomJSON(r *rand.Rand, depth int) any {
 	case 1:
 		return r.IntN(2) == 0
 	case 2:
-		return []float64{0, -0.0, 1, -1.5, 1e-7, 1e21, 1e20, 123456789, 0.1, 5e-324, math.MaxFloat64, r.NormFloat64() * 1e6}[r.IntN(12)]
+		return []float64{0, math.Copysign(0, -1), 1, -1.5, 1e-7, 1e21, 1e20, 123456789, 0.1, 5e-324, math.MaxFloat64, r.NormFloat64() * 1e6}[r.IntN(12)]
 	case 3:
 		return []any{int64(r.Int64()), uint8(7), float32(0.1), int(-3)}[r.IntN(4)]
 	case 4:

@@ -31,15 +31,6 @@ func appendIntField(dst []byte, name string, v int64) []byte {
 	return strconv.AppendInt(appendField(dst, name), v, 10)
 }
 
-//go:noinline
-func appendBoolField(dst []byte, name string, v bool) []byte {
-	dst = appendField(dst, name)
-	if v {
-		return append(dst, "true"...)
-	}
-	return append(dst, "false"...)
-}
-
 func (m *Init) append(dst []byte) ([]byte, error) {
 	if m.ClientEventID != "" {
 		dst = appendStringField(dst, "client-event-id", m.ClientEventID)

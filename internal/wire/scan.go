@@ -49,7 +49,7 @@ func (s *scanner) next() byte {
 // moves past it. Only strings and bracket nesting are checked; the
 // element's decoder checks the rest.
 func (s *scanner) value() ([]byte, error) {
-	start := s.i
+	var start int
 	switch c := s.next(); c {
 	case 0:
 		return nil, errors.New("unexpected end of input")
