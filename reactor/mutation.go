@@ -492,7 +492,12 @@ func run(muts []*mutation) (int, []store.Step) {
 }
 
 // runLen returns how many of muts, from the first, can be applied as one
-// batch with the effect of applying them one by one.
+// batch with the effect of applying them one by one. Within a batch,
+// create mode accepts an entity the batch itself created, where applied
+// alone it would fail: so a batch ends before a create of an entity an
+// earlier mutation of it wrote, or may have created through a lookup (in
+// the entity or the value position, a lookup with no holder creates the
+// entity LookupEntityID names).
 func runLen(muts []*mutation) int {
 	touched := map[store.EntityID]bool{}
 	for j, m := range muts {
@@ -506,6 +511,11 @@ func runLen(muts []*mutation) int {
 		for _, s := range m.Steps {
 			if !s.E.IsZero() {
 				touched[s.E] = true
+			}
+			for _, l := range [...]*store.LookupRef{s.Lookup, s.ValueLookup} {
+				if l != nil {
+					touched[store.LookupEntityID(l.A, l.V)] = true
+				}
 			}
 		}
 	}

@@ -124,7 +124,7 @@ func TestPrunedReplayMatchesFull(t *testing.T) {
 			muts := c.pruned(qs, q, all)
 			judged += len(all)
 			skipped += len(all) - len(muts)
-			want, err := query.Eval(query.SnapshotSource(replayOnto(base, all)), q)
+			want, err := query.Eval(query.SnapshotSource(replayOneByOne(base, all)), q)
 			require.NoError(t, err)
 			got, err := query.Eval(query.SnapshotSource(replayOnto(base, muts)), q)
 			require.NoError(t, err)
