@@ -1,6 +1,7 @@
 package query
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -19,7 +20,7 @@ func decodeJSON(data []byte) (any, error) {
 	x, err := d.Any()
 	if err != nil {
 		msg := err.Error()
-		if d.Offset() >= len(data) { // the input ended before the value did
+		if se := (*jsonlite.SyntaxError)(nil); errors.As(err, &se) && se.Truncated {
 			msg = "EOF"
 			for _, c := range data {
 				if !isSpace(c) {

@@ -195,7 +195,7 @@ func decodeValue(v []byte) (any, error) {
 	}
 	x, err := d.Any()
 	if err != nil {
-		if cutShort(v, err) {
+		if cutShort(err) {
 			return nil, io.ErrUnexpectedEOF
 		}
 		return nil, err
@@ -206,20 +206,12 @@ func decodeValue(v []byte) (any, error) {
 	return x, nil
 }
 
-// cutShort reports whether err, from decoding v, comes from v ending inside
-// its value. encoding/json's words for that are "unexpected end of JSON
-// input" or, when it stepped a space past the end, an invalid ' ': then a
-// byte more changes the error, where one inside v does not.
-func cutShort(v []byte, err error) bool {
-	msg := err.Error()
-	if msg == "unexpected end of JSON input" {
-		return true
-	}
-	if !strings.HasPrefix(msg, "invalid character ' '") {
-		return false
-	}
-	_, err = jsonlite.NewDecoder(append(v[:len(v):len(v)], 'x')).Any()
-	return err == nil || err.Error() != msg
+// cutShort reports whether err, from decoding a value, comes from the
+// value ending early, which encoding/json's Decoder reported as
+// io.ErrUnexpectedEOF.
+func cutShort(err error) bool {
+	var se *jsonlite.SyntaxError
+	return errors.As(err, &se) && se.Truncated
 }
 
 // linkTargets converts a link argument: lookup strings become

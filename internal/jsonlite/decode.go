@@ -83,6 +83,9 @@ type Raw []byte
 type SyntaxError struct {
 	msg    string
 	Offset int64 // bytes read before the error
+	// Truncated is set when the input ended inside the value: more input
+	// could have made it well formed (json.Decoder's io.ErrUnexpectedEOF).
+	Truncated bool
 }
 
 func (e *SyntaxError) Error() string { return e.msg }
@@ -159,7 +162,7 @@ func kindOf(c byte) Kind {
 // context given, as encoding/json does.
 func (d *Decoder) errAt(context string) error {
 	if d.pos >= len(d.data) {
-		return &SyntaxError{msg: "unexpected end of JSON input", Offset: int64(len(d.data))}
+		return &SyntaxError{msg: "unexpected end of JSON input", Offset: int64(len(d.data)), Truncated: true}
 	}
 	return &SyntaxError{msg: "invalid character " + quoteChar(d.data[d.pos]) + " " + context, Offset: int64(d.pos + 1)}
 }
@@ -168,7 +171,7 @@ func (d *Decoder) errAt(context string) error {
 // encoding/json reports the end of the input as a space it did not expect.
 func (d *Decoder) errIn(context string) error {
 	if d.pos >= len(d.data) {
-		return &SyntaxError{msg: "invalid character ' ' " + context, Offset: int64(len(d.data) + 1)}
+		return &SyntaxError{msg: "invalid character ' ' " + context, Offset: int64(len(d.data) + 1), Truncated: true}
 	}
 	return d.errAt(context)
 }
@@ -632,10 +635,7 @@ func (d *Decoder) End() error {
 
 // Valid reports whether data is one well-formed JSON text, as
 // encoding/json.Valid does.
-func Valid(data []byte) bool {
-	d := Decoder{data: data}
-	return d.Skip() == nil && d.End() == nil
-}
+func Valid(data []byte) bool { return Check(data) == nil }
 
 // Decode reads data, which must be one JSON text, into the generic form
 // Any returns.

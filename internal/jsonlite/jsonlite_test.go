@@ -413,3 +413,15 @@ func TestUnmarshalAndMarshalerError(t *testing.T) {
 	require.EqualError(t, err, stdErr.Error())
 	require.ErrorIs(t, err, boom)
 }
+
+func TestTruncated(t *testing.T) {
+	for in, want := range map[string]bool{
+		`[1,`: true, `nul`: true, `1e`: true, `"ab`: true, `{"a":`: true, ``: true, `"\u12`: true,
+		`[1 x`: false, `1. `: false, `x`: false, `{"a" 1}`: false, `[1,]`: false,
+	} {
+		_, err := Decode([]byte(in))
+		var se *SyntaxError
+		require.ErrorAs(t, err, &se, "input %q", in)
+		require.Equal(t, want, se.Truncated, "input %q: %v", in, err)
+	}
+}
