@@ -2,9 +2,8 @@ package store
 
 import (
 	"errors"
+	"slices"
 	"strconv"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/triplesync/triplesync/internal/jsonlite"
 )
@@ -106,18 +105,7 @@ func (s *structDecoder) decode(b []byte, set func(field int) error) error {
 }
 
 func (s *structDecoder) field(key string) int {
-	for i, f := range s.fields {
-		if f == key {
-			return i
-		}
-	}
-	k := foldName(key)
-	for i, f := range s.fields {
-		if foldName(f) == k {
-			return i
-		}
-	}
-	return -1
+	return slices.Index(s.fields, jsonlite.Match(key, s.fields))
 }
 
 func (s *structDecoder) save(err error) {
@@ -174,25 +162,6 @@ func (s *structDecoder) text(field, typ string, unmarshal func([]byte) error) er
 		return unmarshal([]byte(v))
 	}
 	return s.mismatch(field, typ)
-}
-
-// foldName is encoding/json's case folding of keys and field names.
-func foldName(in string) string {
-	out := make([]byte, 0, len(in))
-	for i := 0; i < len(in); {
-		if c := in[i]; c < utf8.RuneSelf {
-			if 'a' <= c && c <= 'z' {
-				c -= 'a' - 'A'
-			}
-			out = append(out, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(in[i:])
-		out = utf8.AppendRune(out, unicode.ToUpper(unicode.ToLower(r)))
-		i += n
-	}
-	return string(out)
 }
 
 var attrFields = []string{"id", "namespace", "label", "value-type", "cardinality", "unique", "indexed",
