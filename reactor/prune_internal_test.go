@@ -21,18 +21,7 @@ import (
 // after more writes are appended to it, and after one leaves the list.
 // The test fails if pruning never skips anything.
 func TestPrunedReplayMatchesFull(t *testing.T) {
-	ent := func(i int) store.EntityID { return store.EntityID{byte(i + 1), 2, 6: 0x40, 8: 0x80} }
-	attr := func(i int) store.EntityID { return store.EntityID{0xbb, byte(i), 6: 0x40, 8: 0x80} }
-	attrs := store.MustNewAttrs(
-		store.Attr{ID: attr(0), Namespace: "todos", Label: "id", Type: store.TypeString, Unique: true, Indexed: true},
-		store.Attr{ID: attr(1), Namespace: "todos", Label: "title", Type: store.TypeString, Indexed: true},
-		store.Attr{ID: attr(2), Namespace: "todos", Label: "rank", Type: store.TypeNumber, Indexed: true},
-		store.Attr{ID: attr(3), Namespace: "todos", Label: "done", Type: store.TypeBoolean},
-		store.Attr{ID: attr(4), Namespace: "todos", Label: "owner", Type: store.TypeRef, RefNamespace: "users", ReverseLabel: "todos"},
-		store.Attr{ID: attr(5), Namespace: "users", Label: "id", Type: store.TypeString, Unique: true, Indexed: true},
-		store.Attr{ID: attr(6), Namespace: "users", Label: "name", Type: store.TypeString, Unique: true, Indexed: true},
-		store.Attr{ID: attr(7), Namespace: "todos", Label: "tags", Type: store.TypeString, Cardinality: store.CardinalityMany},
-	)
+	ent, attrs := pruneEnt, pruneAttrs()
 	queries := []string{
 		`{"todos":{"$":{"where":{"done":false,"rank":{"$gte":3}},"order":{"title":"asc"},"limit":3}}}`,
 		`{"todos":{"$":{"where":{"done":true}}}}`,
@@ -190,4 +179,28 @@ func checkPlan(t *testing.T, c *Core, qs *querySub, q *query.Query, all []*mutat
 			require.Equal(t, rows[e], got[e], "localRows of %v: %s", e, qs.text)
 		}
 	}
+}
+
+// pruneEnt and pruneAttr give the pruning tests' entity and attribute ids.
+func pruneEnt(i int) store.EntityID  { return store.EntityID{byte(i + 1), 2, 6: 0x40, 8: 0x80} }
+func pruneAttr(i int) store.EntityID { return store.EntityID{0xbb, byte(i), 6: 0x40, 8: 0x80} }
+
+// pruneAttrs is the pruning tests' schema: todos (title, rank, done, tags,
+// owner and watchers links to users) and users (a unique name, bio, a boss
+// link to users).
+func pruneAttrs() *store.Attrs {
+	attr := pruneAttr
+	return store.MustNewAttrs(
+		store.Attr{ID: attr(0), Namespace: "todos", Label: "id", Type: store.TypeString, Unique: true, Indexed: true},
+		store.Attr{ID: attr(1), Namespace: "todos", Label: "title", Type: store.TypeString, Indexed: true},
+		store.Attr{ID: attr(2), Namespace: "todos", Label: "rank", Type: store.TypeNumber, Indexed: true},
+		store.Attr{ID: attr(3), Namespace: "todos", Label: "done", Type: store.TypeBoolean},
+		store.Attr{ID: attr(4), Namespace: "todos", Label: "owner", Type: store.TypeRef, RefNamespace: "users", ReverseLabel: "todos"},
+		store.Attr{ID: attr(5), Namespace: "users", Label: "id", Type: store.TypeString, Unique: true, Indexed: true},
+		store.Attr{ID: attr(6), Namespace: "users", Label: "name", Type: store.TypeString, Unique: true, Indexed: true},
+		store.Attr{ID: attr(7), Namespace: "todos", Label: "tags", Type: store.TypeString, Cardinality: store.CardinalityMany},
+		store.Attr{ID: attr(8), Namespace: "todos", Label: "watchers", Type: store.TypeRef, RefNamespace: "users", ReverseLabel: "watching", Cardinality: store.CardinalityMany},
+		store.Attr{ID: attr(9), Namespace: "users", Label: "bio", Type: store.TypeString, Indexed: true},
+		store.Attr{ID: attr(10), Namespace: "users", Label: "boss", Type: store.TypeRef, RefNamespace: "users", ReverseLabel: "reports"},
+	)
 }

@@ -21,22 +21,8 @@ import (
 // nested levels, counts and ordered limits, and decisions extended and
 // released over several rounds. Seeds 0..999 are replayed each run.
 func TestPrunedReplayWide(t *testing.T) {
-	ent := func(i int) store.EntityID { return store.EntityID{byte(i + 1), 2, 6: 0x40, 8: 0x80} }
-	attr := func(i int) store.EntityID { return store.EntityID{0xbb, byte(i), 6: 0x40, 8: 0x80} }
+	ent, attr, attrs := pruneEnt, pruneAttr, pruneAttrs()
 	A := func(i int) store.AttrID { return store.AttrID(attr(i)) }
-	attrs := store.MustNewAttrs(
-		store.Attr{ID: attr(0), Namespace: "todos", Label: "id", Type: store.TypeString, Unique: true, Indexed: true},
-		store.Attr{ID: attr(1), Namespace: "todos", Label: "title", Type: store.TypeString, Indexed: true},
-		store.Attr{ID: attr(2), Namespace: "todos", Label: "rank", Type: store.TypeNumber, Indexed: true},
-		store.Attr{ID: attr(3), Namespace: "todos", Label: "done", Type: store.TypeBoolean},
-		store.Attr{ID: attr(4), Namespace: "todos", Label: "owner", Type: store.TypeRef, RefNamespace: "users", ReverseLabel: "todos"},
-		store.Attr{ID: attr(5), Namespace: "users", Label: "id", Type: store.TypeString, Unique: true, Indexed: true},
-		store.Attr{ID: attr(6), Namespace: "users", Label: "name", Type: store.TypeString, Unique: true, Indexed: true},
-		store.Attr{ID: attr(7), Namespace: "todos", Label: "tags", Type: store.TypeString, Cardinality: store.CardinalityMany},
-		store.Attr{ID: attr(8), Namespace: "todos", Label: "watchers", Type: store.TypeRef, RefNamespace: "users", ReverseLabel: "watching", Cardinality: store.CardinalityMany},
-		store.Attr{ID: attr(9), Namespace: "users", Label: "bio", Type: store.TypeString, Indexed: true},
-		store.Attr{ID: attr(10), Namespace: "users", Label: "boss", Type: store.TypeRef, RefNamespace: "users", ReverseLabel: "reports"},
-	)
 	u := func(i int) string { return ent(100 + i).String() }
 	queries := []string{
 		`{"todos":{"$":{"where":{"owner":"` + u(4) + `"}}}}`,

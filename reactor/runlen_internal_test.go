@@ -13,15 +13,8 @@ import (
 // replay as it does applied alone (replayOnto's batches once let it pass:
 // runLen counted only the entities steps name).
 func TestRunLenValueLookup(t *testing.T) {
-	attr := func(i int) store.EntityID { return store.EntityID{0xbb, byte(i), 6: 0x40, 8: 0x80} }
-	A := func(i int) store.AttrID { return store.AttrID(attr(i)) }
-	attrs := store.MustNewAttrs(
-		store.Attr{ID: attr(0), Namespace: "todos", Label: "id", Type: store.TypeString, Unique: true, Indexed: true},
-		store.Attr{ID: attr(4), Namespace: "todos", Label: "owner", Type: store.TypeRef, RefNamespace: "users", ReverseLabel: "todos"},
-		store.Attr{ID: attr(5), Namespace: "users", Label: "id", Type: store.TypeString, Unique: true, Indexed: true},
-		store.Attr{ID: attr(6), Namespace: "users", Label: "name", Type: store.TypeString, Unique: true, Indexed: true},
-		store.Attr{ID: attr(9), Namespace: "users", Label: "bio", Type: store.TypeString},
-	)
+	A := func(i int) store.AttrID { return store.AttrID(pruneAttr(i)) }
+	attrs := pruneAttrs()
 	T := store.EntityID{1, 2, 6: 0x40, 8: 0x80}
 	lk := &store.LookupRef{A: A(6), V: store.String("ann")}
 	U := store.LookupEntityID(lk.A, lk.V)
