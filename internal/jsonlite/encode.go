@@ -2,6 +2,7 @@ package jsonlite
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -204,7 +205,7 @@ func AppendAny(dst []byte, v any) ([]byte, error) {
 			return append(dst, "null"...), nil
 		}
 		dst = append(dst, '{')
-		for i, k := range sortedKeys(x) {
+		for i, k := range slices.Sorted(maps.Keys(x)) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -220,7 +221,7 @@ func AppendAny(dst []byte, v any) ([]byte, error) {
 			return append(dst, "null"...), nil
 		}
 		dst = append(dst, '{')
-		for i, k := range sortedKeys(x) {
+		for i, k := range slices.Sorted(maps.Keys(x)) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -236,13 +237,4 @@ func AppendAny(dst []byte, v any) ([]byte, error) {
 		return append(dst, b...), nil
 	}
 	return dst, errors.New("json: unsupported type")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
