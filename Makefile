@@ -1,6 +1,7 @@
 # Developer conveniences over scripts/run and scripts/test, which are the
 # Quick start's two commands (a fresh machine may not have make).
-# PKGS narrows test, bench, fuzz and vet: make test PKGS=./pg/...
+# PKGS narrows test, bench and fuzz: make test PKGS=./pg/... (scripts/test
+# runs scripts/lint first only for the whole suite)
 
 GO       ?= go
 TIMEOUT  ?= 20m
@@ -15,7 +16,7 @@ run:
 
 ## test: scripts/test — every test, with the race detector
 test:
-	TEST_TIMEOUT=$(TIMEOUT) scripts/test $(PKGS)
+	TEST_TIMEOUT=$(TIMEOUT) scripts/test $(filter-out ./...,$(PKGS))
 
 ## bench: every benchmark, with allocations
 bench:
@@ -30,7 +31,6 @@ fuzz:
 	  done; \
 	done
 
-## vet: go vet, and gofmt must have nothing to say
+## vet: scripts/lint — gofmt, go vet (host and GOOS=js) and staticcheck
 vet:
-	$(GO) vet $(PKGS)
-	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
+	scripts/lint
