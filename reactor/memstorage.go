@@ -47,7 +47,8 @@ func (s *MemStorage) Load(ctx context.Context) (*State, error) {
 		}
 		st.Queries = append(st.Queries, q)
 	}
-	for _, v := range s.mutations {
+	for _, k := range slices.Sorted(maps.Keys(s.mutations)) { // equal Seqs by id, as IndexedDB gives them
+		v := s.mutations[k]
 		var m Mutation
 		if err := jsonlite.Unmarshal(v, &m); err != nil {
 			return nil, errs.Wrap("load mutation", err)

@@ -349,14 +349,11 @@ func (c *Core) replay(qs *querySub) *store.Snapshot {
 		*rc = replayCache{base: qs.base}
 	}
 	q, _ := c.parsed(qs)
-	muts := c.pruned(qs, q, all)
-	want := make([]uint64, len(muts))
-	for i, m := range muts {
-		want[i] = m.Seq
-	}
-	rc.muts = muts
+	want := c.pruned(qs, q, all)
+	// The mutations themselves, not their Seq: tabs sharing a storage
+	// number theirs each from its own counter, so Seqs repeat.
 	common := 0
-	for common < len(rc.seqs) && common < len(want) && rc.seqs[common] == want[common] {
+	for common < len(rc.muts) && common < len(want) && rc.muts[common] == want[common] {
 		common++
 	}
 	snap, from := qs.base, 0
@@ -369,13 +366,13 @@ func (c *Core) replay(qs *querySub) *store.Snapshot {
 	}
 	rc.marks = rc.marks[:keep]
 	if from < len(want) {
-		snap = replayOnto(snap, muts[from:])
+		snap = replayOnto(snap, want[from:])
 		rc.marks = append(rc.marks, replayMark{n: len(want), snap: snap})
 		if len(rc.marks) > maxReplayMarks {
 			rc.marks = slices.Delete(rc.marks, 0, len(rc.marks)-maxReplayMarks)
 		}
 	}
-	rc.seqs = want
+	rc.muts = want
 	return snap
 }
 
@@ -384,12 +381,11 @@ func (c *Core) replay(qs *querySub) *store.Snapshot {
 const maxReplayMarks = 16
 
 // replayCache is a query's cached replays over base: marks[i].snap is
-// base with the first marks[i].n mutations of seqs replayed.
+// base with the first marks[i].n mutations of muts replayed.
 type replayCache struct {
 	base  *store.Snapshot
-	seqs  []uint64
 	marks []replayMark
-	muts  []*mutation // the mutations replayed last, seqs
+	muts  []*mutation // the mutations replayed last
 	prune pruneState  // which are not replayed (see pruned)
 }
 

@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/triplesync/triplesync/internal/jsonlite"
@@ -229,17 +230,17 @@ func (ps *pruneState) extends(all []*mutation, attrs *store.Attrs) bool {
 func (ps *pruneState) filter(all []*mutation) []*mutation {
 	out := make([]*mutation, 0, len(ps.order))
 	for _, m := range ps.order {
-		// all is in pending order, by Seq.
-		if i, ok := slices.BinarySearchFunc(all, m.Seq, func(x *mutation, seq uint64) int {
-			switch {
-			case x.Seq < seq:
-				return -1
-			case x.Seq > seq:
-				return 1
+		// all is in pending order, by Seq; Seq is not unique (tabs
+		// sharing a storage number their mutations each from its own
+		// counter), so m is any of the run of its Seq.
+		i, _ := slices.BinarySearchFunc(all, m.Seq, func(x *mutation, seq uint64) int {
+			return cmp.Compare(x.Seq, seq)
+		})
+		for ; i < len(all) && all[i].Seq == m.Seq; i++ {
+			if all[i] == m {
+				out = append(out, m)
+				break
 			}
-			return 0
-		}); ok && all[i] == m {
-			out = append(out, m)
 		}
 	}
 	return out

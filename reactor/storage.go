@@ -29,7 +29,8 @@ import (
 // be safe for concurrent use, though the ones in this module are.
 type Storage interface {
 	// Load returns every stored record: settings by name, cached queries
-	// by id, mutations in Seq order. The caller owns the State. A storage
+	// by id, mutations in Seq order (equal Seqs in an order that does not
+	// change from one Load to the next). The caller owns the State. A storage
 	// that was never written loads as an empty State. Errors: the
 	// context's, IO errors, and errors wrapping [ErrCorrupt] for a record
 	// that cannot be decoded (a storage may instead drop an undecodable
@@ -71,7 +72,7 @@ type CachedQuery struct {
 // server.
 type Mutation struct {
 	ID        string       // the mutation-id sent with transact, a UUID
-	Seq       uint64       // the client's order of mutations; also the order of sending
+	Seq       uint64       // the client's order of mutations, and of sending; tabs sharing a storage each count their own, so Seqs repeat
 	Steps     []store.Step // the tx-steps
 	Created   int64        // ms since the epoch; the CreatedAt of the triples it adds locally
 	TxID      store.TxID   // the tx-id of transact-ok; zero until confirmed

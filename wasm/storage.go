@@ -90,9 +90,14 @@ func (c *StorageConfig) validate() error {
 // its OnError and keeps the write for the next attempt.
 //
 // A Storage is safe for concurrent use. Several tabs of one app share the
-// database: each loads every pending mutation at start (re-sending another
-// tab's unconfirmed mutation is harmless, the server applies a mutation-id
-// once), and cached results are last-writer-wins.
+// database: each loads every pending mutation at start, its own and other
+// tabs' (re-sending another tab's unconfirmed mutation is harmless, the
+// server applies a mutation-id once), and cached results are
+// last-writer-wins. A tab reads the database only at start: it sees what
+// another open tab writes once the server has it, not before. Each tab
+// numbers its mutations from its own counter, so a tab that loads
+// another's holds mutations of equal Seq; Load gives those in key
+// (mutation-id) order.
 type Storage struct {
 	cfg  StorageConfig
 	name string

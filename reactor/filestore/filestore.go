@@ -125,7 +125,7 @@ func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
 		return nil, err
 	}
 	slices.SortFunc(st.Queries, func(a, b reactor.CachedQuery) int { return cmp.Compare(a.ID, b.ID) })
-	slices.SortFunc(st.Mutations, func(a, b reactor.Mutation) int { return cmp.Compare(a.Seq, b.Seq) })
+	reactor.SortBySeq(st.Mutations) // equal Seqs (tabs) in directory order, every time
 	return st, nil
 }
 
