@@ -42,14 +42,14 @@ func (s *MemStorage) Load(ctx context.Context) (*State, error) {
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.queries)) {
 		var q CachedQuery
-		if err := jsonlite.Unmarshal(s.queries[k], &q); err != nil {
+		if err := jsonlite.Unmarshal(s.queries[k], q.UnmarshalJSON); err != nil {
 			return nil, errs.Wrap("load query "+k, err)
 		}
 		st.Queries = append(st.Queries, q)
 	}
 	for _, v := range s.mutations {
 		var m Mutation
-		if err := jsonlite.Unmarshal(v, &m); err != nil {
+		if err := jsonlite.Unmarshal(v, m.UnmarshalJSON); err != nil {
 			return nil, errs.Wrap("load mutation", err)
 		}
 		st.Mutations = append(st.Mutations, m)

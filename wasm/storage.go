@@ -289,7 +289,7 @@ func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
 	sortByID(st.Queries)
 	for _, r := range mutations {
 		var m reactor.Mutation
-		if err := jsonlite.Unmarshal(r.Value, &m); err != nil {
+		if err := jsonlite.Unmarshal(r.Value, m.UnmarshalJSON); err != nil {
 			return nil, errs.Wrap("load mutation "+r.Key, err)
 		}
 		if m.ID != r.Key {
