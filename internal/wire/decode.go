@@ -254,6 +254,27 @@ func (p *parser) array(path, name, typ string, elem func(i int) error) (int, err
 	return n, err
 }
 
+// DecodeAttrs reads a JSON list of attributes (init-ok's attrs, as the
+// client stores them) as json.Unmarshal into []store.Attr read it: the
+// same list, or an error where that failed (its text need not be
+// encoding/json's).
+func DecodeAttrs(data []byte) ([]store.Attr, error) {
+	p := parser{data: data}
+	p.d.Reset(data)
+	var list []store.Attr
+	err := p.attrs(&list, "", "")
+	if err == nil {
+		err = p.d.End()
+	}
+	if err == nil && p.typeErr != nil {
+		err = p.typeErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
 func (p *parser) attrs(dst *[]store.Attr, path, name string) error {
 	s := *dst
 	n, err := p.array(path, name, "[]store.Attr", func(i int) error {
