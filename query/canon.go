@@ -19,7 +19,7 @@ func decodeJSON(data []byte) (any, error) {
 	x, err := d.Any()
 	if err != nil {
 		msg := err.Error()
-		if se := (*jsonlite.SyntaxError)(nil); errors.As(err, &se) && se.Truncated {
+		if se, ok := errors.AsType[*jsonlite.SyntaxError](err); ok && se.Truncated {
 			msg = "EOF"
 			for _, c := range data {
 				if !isSpace(c) {

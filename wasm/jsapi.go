@@ -123,13 +123,13 @@ type errorJSON struct {
 // browser's quota is exhausted; "client" otherwise).
 func AppendError(dst []byte, err error) []byte {
 	j := errorJSON{Message: err.Error(), Kind: "client"}
-	var se *reactor.ServerError
-	var ste *reactor.StorageError
-	var dbe *DBError
-	switch {
-	case errors.As(err, &se):
+	// errors.AsType, not errors.As: As brings internal/reflectlite, some
+	// 25 KB, into the wasm.
+	if se, ok := errors.AsType[*reactor.ServerError](err); ok {
 		j.Kind, j.Type, j.Status, j.Op, j.QueryID, j.MutationID = "server", se.Type, se.Status, se.Op, se.QueryID, se.MutationID
-	case errors.As(err, &ste), errors.As(err, &dbe):
+	} else if _, ok := errors.AsType[*reactor.StorageError](err); ok {
+		j.Kind = "storage"
+	} else if _, ok := errors.AsType[*DBError](err); ok {
 		j.Kind = "storage"
 	}
 	j.Quota = errors.Is(err, ErrQuotaExceeded)

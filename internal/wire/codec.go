@@ -138,8 +138,7 @@ func Parse(data []byte) (Message, error) {
 		if serr := jsonlite.Check(data); serr != nil {
 			return nil, malformedWrap(op, serr) // encoding/json checked the syntax first
 		}
-		var te *typeError
-		if errors.As(err, &te) {
+		if te, ok := errors.AsType[*typeError](err); ok {
 			return nil, malformed(op + ": " + te.reason())
 		}
 		return nil, malformedWrap(op, err)
