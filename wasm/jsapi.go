@@ -59,8 +59,9 @@ func ParseOptions(data []byte) (Options, error) {
 	case o.MinBackoffMs < 0 || o.MaxBackoffMs < 0:
 		return o, errors.New("wasm: options: negative backoff")
 	}
-	cfg := StorageConfig{App: o.AppID, Factory: NewMemFactory()}
-	if err := cfg.validate(); err != nil {
+	// validApp, not a StorageConfig's validate: that needs a Factory, and
+	// making one here kept the in-memory database in the wasm.
+	if err := validApp(o.AppID); err != nil {
 		return o, errs.Wrap("wasm: options: appId", err)
 	}
 	return o, nil
