@@ -18,28 +18,30 @@ func SortStrings(a []string) {
 		}
 		return
 	}
-	down := func(i, n int) {
-		for {
-			c := 2*i + 1
-			if c >= n {
-				return
-			}
-			if c+1 < n && a[c] < a[c+1] {
-				c++
-			}
-			if a[i] >= a[c] {
-				return
-			}
-			a[i], a[c] = a[c], a[i]
-			i = c
-		}
-	}
 	for i := len(a)/2 - 1; i >= 0; i-- {
-		down(i, len(a))
+		siftDown(a, i)
 	}
 	for i := len(a) - 1; i > 0; i-- {
 		a[0], a[i] = a[i], a[0]
-		down(0, i)
+		siftDown(a[:i], 0)
+	}
+}
+
+// siftDown moves a[i] down the max-heap a to its place.
+func siftDown(a []string, i int) {
+	for {
+		c := 2*i + 1
+		if c >= len(a) {
+			return
+		}
+		if c+1 < len(a) && a[c] < a[c+1] {
+			c++
+		}
+		if a[i] >= a[c] {
+			return
+		}
+		a[i], a[c] = a[c], a[i]
+		i = c
 	}
 }
 
