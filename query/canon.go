@@ -3,7 +3,6 @@ package query
 import (
 	"errors"
 	"math"
-	"slices"
 	"strconv"
 
 	"github.com/triplesync/triplesync/internal/jsonlite"
@@ -20,7 +19,7 @@ func decodeJSON(data []byte) (any, error) {
 	x, err := d.Any()
 	if err != nil {
 		msg := err.Error()
-		if se := (*jsonlite.SyntaxError)(nil); errors.As(err, &se) && se.Truncated {
+		if se, ok := errors.AsType[*jsonlite.SyntaxError](err); ok && se.Truncated {
 			msg = "EOF"
 			for _, c := range data {
 				if !isSpace(c) {
@@ -117,7 +116,7 @@ func appendCanon(dst []byte, x any) ([]byte, bool) {
 		for k := range t {
 			keys = append(keys, k)
 		}
-		slices.Sort(keys)
+		jsonlite.SortStrings(keys)
 		dst = append(dst, '{')
 		for i, k := range keys {
 			if i > 0 {
@@ -142,6 +141,6 @@ func sortedKeys(m map[string]any) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	jsonlite.SortStrings(keys)
 	return keys
 }

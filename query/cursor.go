@@ -1,8 +1,6 @@
 package query
 
 import (
-	"encoding/base64"
-
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -33,7 +31,7 @@ func (c Cursor) String() string {
 		b = c.V.AppendJSON(b)
 	}
 	b = append(b, ']')
-	return base64.RawURLEncoding.EncodeToString(b)
+	return encodeBase64URL(b)
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -48,8 +46,8 @@ func ParseCursor(s string) (Cursor, error) {
 	if len(s) > 1<<16 {
 		return bad("too long")
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
+	raw, ok := decodeBase64URL(s)
+	if !ok {
 		return bad("not base64url")
 	}
 	x, err := decodeJSON(raw)

@@ -430,7 +430,7 @@ func (c *Client) act(rd Ready, timer *time.Timer) (closed bool) {
 		if c.conn == nil {
 			break
 		}
-		frame, err := wire.Encode(nil, m)
+		frame, err := wire.EncodeRequest(nil, m)
 		if err != nil {
 			c.report(errs.Wrap("reactor: encode "+m.Op(), err))
 			continue

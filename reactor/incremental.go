@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/triplesync/triplesync/internal/wire"
@@ -274,8 +275,15 @@ func patchBase(qs *querySub, comp *wire.Computation) (*store.Snapshot, bool) {
 		touched[k.E] = true
 		retract = append(retract, store.Step{Op: store.OpRetractTriple, E: k.E, A: k.A, V: k.V})
 	}
-	byTime := map[int64][]store.Step{}
-	var times []int64
+	// The batches by CreatedAt, sorted as pointers: a slice of int64s or
+	// triples would cost the wasm client a sort instantiation of its own,
+	// some 12 and 20 KB, for a path that sorts a handful.
+	type batch struct {
+		at    int64
+		steps []store.Step
+	}
+	byTime := map[int64]*batch{}
+	var batches []*batch
 	for _, t := range comp.Added {
 		if _, ok := attrs.ByID(t.A); !ok {
 			return nil, false
@@ -286,18 +294,21 @@ func patchBase(qs *querySub, comp *wire.Computation) (*store.Snapshot, bool) {
 		}
 		drop[k] = true
 		touched[t.E] = true
-		if _, ok := byTime[t.CreatedAt]; !ok {
-			times = append(times, t.CreatedAt)
+		b := byTime[t.CreatedAt]
+		if b == nil {
+			b = &batch{at: t.CreatedAt}
+			byTime[t.CreatedAt] = b
+			batches = append(batches, b)
 		}
-		byTime[t.CreatedAt] = append(byTime[t.CreatedAt], store.Step{Op: store.OpAddTriple, E: t.E, A: t.A, V: t.V})
+		b.steps = append(b.steps, store.Step{Op: store.OpAddTriple, E: t.E, A: t.A, V: t.V})
 	}
 	next, err := base.Apply(retract, 0)
 	if err != nil {
 		return nil, false
 	}
-	slices.Sort(times)
-	for _, at := range times {
-		if next, err = next.Apply(byTime[at], at); err != nil {
+	slices.SortFunc(batches, func(x, y *batch) int { return cmp.Compare(x.at, y.at) })
+	for _, b := range batches {
+		if next, err = next.Apply(b.steps, b.at); err != nil {
 			return nil, false
 		}
 	}
@@ -317,10 +328,19 @@ func patchBase(qs *querySub, comp *wire.Computation) (*store.Snapshot, bool) {
 	}
 	for e := range touched {
 		w := want[e]
-		slices.SortFunc(w, func(a, b store.Triple) int { return query.CompareIndex(query.EAV, a, b) })
+		ws := make([]*store.Triple, len(w))
+		for i := range w {
+			ws[i] = &w[i]
+		}
+		slices.SortFunc(ws, func(a, b *store.Triple) int { return query.CompareIndex(query.EAV, *a, *b) })
 		got := entityTriples(next, e)
-		if !slices.Equal(w, got) {
+		if len(ws) != len(got) {
 			return nil, false
+		}
+		for i, t := range ws {
+			if *t != got[i] {
+				return nil, false
+			}
 		}
 	}
 	return next, true

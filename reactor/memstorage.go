@@ -40,9 +40,9 @@ func (s *MemStorage) Load(ctx context.Context) (*State, error) {
 	for k, v := range s.settings {
 		st.Settings[k] = slices.Clone(v)
 	}
-	for _, k := range slices.Sorted(maps.Keys(s.queries)) {
+	for _, k := range jsonlite.SortedKeys(s.queries) {
 		var q CachedQuery
-		if err := jsonlite.Unmarshal(s.queries[k], &q); err != nil {
+		if err := jsonlite.Unmarshal(s.queries[k], q.UnmarshalJSON); err != nil {
 			return nil, errs.Wrap("load query "+k, err)
 		}
 		st.Queries = append(st.Queries, q)
@@ -50,7 +50,7 @@ func (s *MemStorage) Load(ctx context.Context) (*State, error) {
 	for _, k := range slices.Sorted(maps.Keys(s.mutations)) { // equal Seqs by id, as IndexedDB gives them
 		v := s.mutations[k]
 		var m Mutation
-		if err := jsonlite.Unmarshal(v, &m); err != nil {
+		if err := jsonlite.Unmarshal(v, m.UnmarshalJSON); err != nil {
 			return nil, errs.Wrap("load mutation", err)
 		}
 		st.Mutations = append(st.Mutations, m)

@@ -420,8 +420,8 @@ func replayOnto(snap *store.Snapshot, muts []*mutation) *store.Snapshot {
 			snap, muts = next, muts[n:]
 			continue
 		}
-		var se *store.StepError
-		if !errors.As(err, &se) {
+		se, ok := errors.AsType[*store.StepError](err)
+		if !ok {
 			if next, err := snap.Apply(muts[0].Steps, muts[0].Created); err == nil {
 				snap = next
 			}

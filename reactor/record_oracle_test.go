@@ -115,7 +115,7 @@ func checkDecode(t testing.TB, b []byte) {
 		require.Equal(t, wantM, m, "%q", b)
 	}
 	var m2 Mutation
-	err = jsonlite.Unmarshal(b, &m2)
+	err = jsonlite.Unmarshal(b, m2.UnmarshalJSON)
 	_, wantErr = oracleUnmarshal(b, oracleUnmarshalMutation)
 	requireSameErr(t, wantErr, err, b)
 
@@ -127,7 +127,7 @@ func checkDecode(t testing.TB, b []byte) {
 		require.Equal(t, wantQ, q, "%q", b)
 	}
 	var q2 CachedQuery
-	err = jsonlite.Unmarshal(b, &q2)
+	err = jsonlite.Unmarshal(b, q2.UnmarshalJSON)
 	_, wantErr = oracleUnmarshal(b, oracleUnmarshalQuery)
 	requireSameErr(t, wantErr, err, b)
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/triplesync/triplesync/internal/errs"
+	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -199,7 +200,7 @@ func sortedKeys(m map[string]bool) []string {
 	for k := range m {
 		out = append(out, k)
 	}
-	slices.Sort(out)
+	jsonlite.SortStrings(out)
 	return out
 }
 

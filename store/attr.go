@@ -3,7 +3,6 @@ package store
 import (
 	"strconv"
 	"strings"
-	"time"
 )
 
 // ValueType is the type an attribute's values must have.
@@ -208,14 +207,13 @@ func (a *Attr) Check(v Value) (Value, error) {
 		switch v.kind {
 		case KindNull, KindNumber:
 		case KindString:
-			t, err := time.Parse(time.RFC3339Nano, v.str)
-			if err != nil {
-				// A bare date is midnight UTC, as JavaScript's Date reads it.
-				if t, err = time.Parse(time.DateOnly, v.str); err != nil {
-					return wrong()
-				}
+			// RFC 3339, or a bare date: midnight UTC, as JavaScript's Date
+			// reads it.
+			ms, ok := parseDate(v.str)
+			if !ok {
+				return wrong()
 			}
-			return Number(float64(t.UnixMilli())), nil
+			return Number(float64(ms)), nil
 		default:
 			return wrong()
 		}

@@ -43,8 +43,7 @@ func unmarshalErr(b []byte, err error, typ string) error {
 	if serr := jsonlite.Check(b); serr != nil {
 		return serr
 	}
-	var te *jsonlite.TypeError
-	if errors.As(err, &te) {
+	if te, ok := errors.AsType[*jsonlite.TypeError](err); ok {
 		return jsonlite.ValueTypeError(te.Got.ValueName(), typ)
 	}
 	return err

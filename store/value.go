@@ -2,7 +2,6 @@ package store
 
 import (
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -343,7 +342,7 @@ func appendCanonical(dst []byte, x any) []byte {
 		for k := range t {
 			keys = append(keys, k)
 		}
-		slices.Sort(keys)
+		jsonlite.SortStrings(keys)
 		dst = append(dst, '{')
 		for i, k := range keys {
 			if i > 0 {

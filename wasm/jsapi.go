@@ -59,8 +59,9 @@ func ParseOptions(data []byte) (Options, error) {
 	case o.MinBackoffMs < 0 || o.MaxBackoffMs < 0:
 		return o, errors.New("wasm: options: negative backoff")
 	}
-	cfg := StorageConfig{App: o.AppID, Factory: NewMemFactory()}
-	if err := cfg.validate(); err != nil {
+	// validApp, not a StorageConfig's validate: that needs a Factory, and
+	// making one here kept the in-memory database in the wasm.
+	if err := validApp(o.AppID); err != nil {
 		return o, errs.Wrap("wasm: options: appId", err)
 	}
 	return o, nil
@@ -123,13 +124,13 @@ type errorJSON struct {
 // browser's quota is exhausted; "client" otherwise).
 func AppendError(dst []byte, err error) []byte {
 	j := errorJSON{Message: err.Error(), Kind: "client"}
-	var se *reactor.ServerError
-	var ste *reactor.StorageError
-	var dbe *DBError
-	switch {
-	case errors.As(err, &se):
+	// errors.AsType, not errors.As: As brings internal/reflectlite, some
+	// 25 KB, into the wasm.
+	if se, ok := errors.AsType[*reactor.ServerError](err); ok {
 		j.Kind, j.Type, j.Status, j.Op, j.QueryID, j.MutationID = "server", se.Type, se.Status, se.Op, se.QueryID, se.MutationID
-	case errors.As(err, &ste), errors.As(err, &dbe):
+	} else if _, ok := errors.AsType[*reactor.StorageError](err); ok {
+		j.Kind = "storage"
+	} else if _, ok := errors.AsType[*DBError](err); ok {
 		j.Kind = "storage"
 	}
 	j.Quota = errors.Is(err, ErrQuotaExceeded)

@@ -210,8 +210,8 @@ func decodeValue(v []byte) (any, error) {
 // value ending early, which encoding/json's Decoder reported as
 // io.ErrUnexpectedEOF.
 func cutShort(err error) bool {
-	var se *jsonlite.SyntaxError
-	return errors.As(err, &se) && se.Truncated
+	se, ok := errors.AsType[*jsonlite.SyntaxError](err)
+	return ok && se.Truncated
 }
 
 // linkTargets converts a link argument: lookup strings become

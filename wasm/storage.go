@@ -63,13 +63,21 @@ func (c *StorageConfig) validate() error {
 	case c.Factory == nil:
 		return errors.New("wasm: storage config: Factory is required")
 	case c.App == "" || len(c.App) > 100:
-		return errors.New("wasm: storage config: App " + strconv.Quote(c.App) + ": want 1 to 100 bytes")
+		return validApp(c.App)
 	case c.Format < 0:
 		return errors.New("wasm: storage config: Format " + strconv.Itoa(c.Format) + " is negative")
 	}
-	for _, r := range c.App {
+	return validApp(c.App)
+}
+
+// validApp checks StorageConfig.App, as validate does.
+func validApp(app string) error {
+	if app == "" || len(app) > 100 {
+		return errors.New("wasm: storage config: App " + strconv.Quote(app) + ": want 1 to 100 bytes")
+	}
+	for _, r := range app {
 		if !(r == '-' || r == '_' || r == '.' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
-			return errors.New("wasm: storage config: App " + strconv.Quote(c.App) + ": only letters, digits, '-', '_' and '.'")
+			return errors.New("wasm: storage config: App " + strconv.Quote(app) + ": only letters, digits, '-', '_' and '.'")
 		}
 	}
 	return nil
@@ -294,7 +302,7 @@ func (s *Storage) Load(ctx context.Context) (*reactor.State, error) {
 	sortByID(st.Queries)
 	for _, r := range mutations {
 		var m reactor.Mutation
-		if err := jsonlite.Unmarshal(r.Value, &m); err != nil {
+		if err := jsonlite.Unmarshal(r.Value, m.UnmarshalJSON); err != nil {
 			return nil, errs.Wrap("load mutation "+r.Key, err)
 		}
 		if m.ID != r.Key {

@@ -2,9 +2,7 @@ package jsonlite
 
 import (
 	"errors"
-	"maps"
 	"math"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -205,7 +203,7 @@ func AppendAny(dst []byte, v any) ([]byte, error) {
 			return append(dst, "null"...), nil
 		}
 		dst = append(dst, '{')
-		for i, k := range slices.Sorted(maps.Keys(x)) {
+		for i, k := range SortedKeys(x) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -221,7 +219,7 @@ func AppendAny(dst []byte, v any) ([]byte, error) {
 			return append(dst, "null"...), nil
 		}
 		dst = append(dst, '{')
-		for i, k := range slices.Sorted(maps.Keys(x)) {
+		for i, k := range SortedKeys(x) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}

@@ -62,11 +62,14 @@ func FieldTypeError(value, strct, field, typ string) error {
 }
 
 // Unmarshal is json.Unmarshal(data, u) for a type whose UnmarshalJSON is
-// written by hand: encoding/json called that method only with well-formed
-// JSON, so malformed data is reported as its syntax error whatever the
-// method says of it.
-func Unmarshal(data []byte, u interface{ UnmarshalJSON([]byte) error }) error {
-	err := u.UnmarshalJSON(data)
+// written by hand, given as unmarshalJSON (u.UnmarshalJSON): encoding/json
+// called that method only with well-formed JSON, so malformed data is
+// reported as its syntax error whatever the method says of it. It takes
+// the method rather than u: a call of UnmarshalJSON through an interface
+// keeps that method of every type the browser client converts to an
+// interface, time.Time's with time's layout parser among them.
+func Unmarshal(data []byte, unmarshalJSON func([]byte) error) error {
+	err := unmarshalJSON(data)
 	if err != nil {
 		if serr := Check(data); serr != nil {
 			return serr

@@ -402,10 +402,10 @@ func (f *failing) UnmarshalJSON(b []byte) error { return f.err }
 func TestUnmarshalAndMarshalerError(t *testing.T) {
 	boom := errors.New("boom")
 	// well-formed: the method's own verdict
-	require.Same(t, boom, Unmarshal([]byte(`{"a":1}`), &failing{err: boom}))
-	require.NoError(t, Unmarshal([]byte(`{"a":1}`), &failing{}))
+	require.Same(t, boom, Unmarshal([]byte(`{"a":1}`), (&failing{err: boom}).UnmarshalJSON))
+	require.NoError(t, Unmarshal([]byte(`{"a":1}`), (&failing{}).UnmarshalJSON))
 	// malformed: the syntax error, as json.Unmarshal reports it before calling the method
-	err := Unmarshal([]byte(`{"a":}`), &failing{err: boom})
+	err := Unmarshal([]byte(`{"a":}`), (&failing{err: boom}).UnmarshalJSON)
 	require.EqualError(t, err, json.Unmarshal([]byte(`{"a":}`), &failing{err: boom}).Error())
 
 	_, stdErr := json.Marshal(failing{err: boom})

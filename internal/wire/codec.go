@@ -23,14 +23,60 @@ const MaxIDLength = 128
 // those encoding/json wrote for the tagged structs these types were (see
 // encode.go), after the op.
 func Encode(dst []byte, m Message) ([]byte, error) {
-	out := append(dst, `{"op":"`...)
-	out = append(out, m.Op()...)
-	out = append(out, '"')
-	a, ok := m.(interface{ append([]byte) ([]byte, error) })
-	if !ok {
+	out := appendOp(dst, m)
+	var err error
+	switch m := m.(type) {
+	case *InitOK:
+		out, err = m.append(out)
+	case *AddQueryOK:
+		out, err = m.append(out)
+	case *RemoveQueryOK:
+		out, err = m.append(out)
+	case *TransactOK:
+		out, err = m.append(out)
+	case *RefreshOK:
+		out, err = m.append(out)
+	case *Error:
+		out, err = m.append(out)
+	default:
+		return EncodeRequest(dst, m) // a client's message: writes the op again
+	}
+	return endFrame(dst, out, m, err)
+}
+
+// EncodeRequest is Encode for the messages a client sends: init,
+// add-query, remove-query and transact. Any other it refuses, as Encode
+// refuses a type it does not know. The client calls it, not Encode, so
+// that the encoders of the server's messages stay out of the wasm (they
+// are reached through a type switch, never an interface, for that).
+func EncodeRequest(dst []byte, m Message) ([]byte, error) {
+	out := appendOp(dst, m)
+	var err error
+	switch m := m.(type) {
+	case *Init:
+		out, err = m.append(out)
+	case *AddQuery:
+		out, err = m.append(out)
+	case *RemoveQuery:
+		out, err = m.append(out)
+	case *Transact:
+		out, err = m.append(out)
+	default:
 		return dst, errors.New("encode " + m.Op() + ": json: unsupported message type")
 	}
-	out, err := a.append(out)
+	return endFrame(dst, out, m, err)
+}
+
+// appendOp begins m's frame: {"op":"<op>".
+func appendOp(dst []byte, m Message) []byte {
+	out := append(dst, `{"op":"`...)
+	out = append(out, m.Op()...)
+	return append(out, '"')
+}
+
+// endFrame closes the frame out that m's encoder made, or returns dst
+// and the encoder's error.
+func endFrame(dst, out []byte, m Message, err error) ([]byte, error) {
 	if err != nil {
 		return dst, errs.Wrap("encode "+m.Op(), err)
 	}
@@ -92,8 +138,7 @@ func Parse(data []byte) (Message, error) {
 		if serr := jsonlite.Check(data); serr != nil {
 			return nil, malformedWrap(op, serr) // encoding/json checked the syntax first
 		}
-		var te *typeError
-		if errors.As(err, &te) {
+		if te, ok := errors.AsType[*typeError](err); ok {
 			return nil, malformed(op + ": " + te.reason())
 		}
 		return nil, malformedWrap(op, err)

@@ -146,11 +146,11 @@ func (p *parser) value(path string, f *field) error {
 		}
 		return dst.UnmarshalJSON(b)
 	case *store.EntityID:
-		return p.text(dst, path, f.name, "store.EntityID")
+		return p.text(dst.UnmarshalText, path, f.name, "store.EntityID")
 	case *store.ValueType:
-		return p.text(dst, path, f.name, "store.ValueType")
+		return p.text(dst.UnmarshalText, path, f.name, "store.ValueType")
 	case *store.Cardinality:
-		return p.text(dst, path, f.name, "store.Cardinality")
+		return p.text(dst.UnmarshalText, path, f.name, "store.Cardinality")
 	case *[]store.Attr:
 		return p.attrs(dst, path, f.name)
 	case *[]Computation:
@@ -215,15 +215,18 @@ func (p *parser) int64(dst *int64, path, name, typ string) error {
 }
 
 // text decodes a string into a field with an UnmarshalText method (ids,
-// value types, cardinalities), whose error ends the decoding.
-func (p *parser) text(u interface{ UnmarshalText([]byte) error }, path, name, typ string) error {
+// value types, cardinalities), whose error ends the decoding. It takes the
+// method, not an interface holding the field: a call of UnmarshalText
+// through an interface keeps that method of every type converted to an
+// interface in the binary, time.Time's with time's layout parser among them.
+func (p *parser) text(unmarshalText func([]byte) error, path, name, typ string) error {
 	switch p.d.Peek() {
 	case jsonlite.String:
 		s, err := p.d.String()
 		if err != nil {
 			return err
 		}
-		return u.UnmarshalText([]byte(s))
+		return unmarshalText([]byte(s))
 	case jsonlite.Null:
 		return p.null()
 	}
@@ -249,6 +252,27 @@ func (p *parser) array(path, name, typ string, elem func(i int) error) (int, err
 		return elem(i)
 	})
 	return n, err
+}
+
+// DecodeAttrs reads a JSON list of attributes (init-ok's attrs, as the
+// client stores them) as json.Unmarshal into []store.Attr read it: the
+// same list, or an error where that failed (its text need not be
+// encoding/json's).
+func DecodeAttrs(data []byte) ([]store.Attr, error) {
+	p := parser{data: data}
+	p.d.Reset(data)
+	var list []store.Attr
+	err := p.attrs(&list, "", "")
+	if err == nil {
+		err = p.d.End()
+	}
+	if err == nil && p.typeErr != nil {
+		err = p.typeErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
 }
 
 func (p *parser) attrs(dst *[]store.Attr, path, name string) error {
