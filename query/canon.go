@@ -3,6 +3,7 @@ package query
 import (
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/triplesync/triplesync/internal/jsonlite"
@@ -116,7 +117,7 @@ func appendCanon(dst []byte, x any) ([]byte, bool) {
 		for k := range t {
 			keys = append(keys, k)
 		}
-		jsonlite.SortStrings(keys)
+		slices.Sort(keys)
 		dst = append(dst, '{')
 		for i, k := range keys {
 			if i > 0 {
@@ -141,6 +142,6 @@ func sortedKeys(m map[string]any) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	jsonlite.SortStrings(keys)
+	slices.Sort(keys)
 	return keys
 }

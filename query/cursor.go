@@ -1,6 +1,8 @@
 package query
 
 import (
+	"encoding/base64"
+
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -31,7 +33,7 @@ func (c Cursor) String() string {
 		b = c.V.AppendJSON(b)
 	}
 	b = append(b, ']')
-	return encodeBase64URL(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -46,8 +48,8 @@ func ParseCursor(s string) (Cursor, error) {
 	if len(s) > 1<<16 {
 		return bad("too long")
 	}
-	raw, ok := decodeBase64URL(s)
-	if !ok {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
 		return bad("not base64url")
 	}
 	x, err := decodeJSON(raw)

@@ -40,7 +40,7 @@ func (s *MemStorage) Load(ctx context.Context) (*State, error) {
 	for k, v := range s.settings {
 		st.Settings[k] = slices.Clone(v)
 	}
-	for _, k := range jsonlite.SortedKeys(s.queries) {
+	for _, k := range slices.Sorted(maps.Keys(s.queries)) {
 		var q CachedQuery
 		if err := jsonlite.Unmarshal(s.queries[k], q.UnmarshalJSON); err != nil {
 			return nil, errs.Wrap("load query "+k, err)

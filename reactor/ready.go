@@ -1,13 +1,13 @@
 package reactor
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/triplesync/triplesync/internal/wire"
 	"github.com/triplesync/triplesync/query"
 	"github.com/triplesync/triplesync/store"
-
-	"github.com/triplesync/triplesync/internal/jsonlite"
 )
 
 // Ready is what the core asks of its driver after an input: IO to do and
@@ -137,10 +137,10 @@ func (o *output) delMutation(id string) {
 
 func (o *output) batch() Batch {
 	var b Batch
-	for _, k := range jsonlite.SortedKeys(o.putSettings) {
+	for _, k := range slices.Sorted(maps.Keys(o.putSettings)) {
 		b.PutSettings = append(b.PutSettings, Setting{Key: k, Value: o.putSettings[k]})
 	}
-	for _, k := range jsonlite.SortedKeys(o.putQueries) {
+	for _, k := range slices.Sorted(maps.Keys(o.putQueries)) {
 		b.PutQueries = append(b.PutQueries, o.putQueries[k])
 	}
 	for _, m := range o.putMuts {

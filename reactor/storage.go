@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/triplesync/triplesync/internal/errs"
-	"github.com/triplesync/triplesync/internal/jsonlite"
 	"github.com/triplesync/triplesync/store"
 )
 
@@ -200,7 +199,7 @@ func sortedKeys(m map[string]bool) []string {
 	for k := range m {
 		out = append(out, k)
 	}
-	jsonlite.SortStrings(out)
+	slices.Sort(out)
 	return out
 }
 

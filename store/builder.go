@@ -1,10 +1,10 @@
 package store
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/triplesync/triplesync/internal/errs"
-	"github.com/triplesync/triplesync/internal/jsonlite"
 )
 
 // TxOp is one InstaML-style operation, the form clients and the admin API
@@ -351,6 +351,6 @@ func sortedKeys(m map[string]any) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	jsonlite.SortStrings(keys)
+	slices.Sort(keys)
 	return keys
 }

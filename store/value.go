@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -342,7 +343,7 @@ func appendCanonical(dst []byte, x any) []byte {
 		for k := range t {
 			keys = append(keys, k)
 		}
-		jsonlite.SortStrings(keys)
+		slices.Sort(keys)
 		dst = append(dst, '{')
 		for i, k := range keys {
 			if i > 0 {

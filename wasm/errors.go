@@ -2,10 +2,10 @@ package wasm
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/triplesync/triplesync/internal/errs"
-	"github.com/triplesync/triplesync/internal/jsonlite"
 )
 
 var (
@@ -132,7 +132,7 @@ func formatAny(x any) string {
 		for k := range v {
 			keys = append(keys, k)
 		}
-		jsonlite.SortStrings(keys)
+		slices.Sort(keys)
 		b := []byte("map[")
 		for i, k := range keys {
 			if i > 0 {

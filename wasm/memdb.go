@@ -2,10 +2,9 @@ package wasm
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
-
-	"github.com/triplesync/triplesync/internal/jsonlite"
 )
 
 // MemFactory is the in-memory twin of [IndexedDB]: databases of object
@@ -109,7 +108,7 @@ func (f *MemFactory) SetWriteFn(fn func(db string, puts []Put, d Durability) err
 func (f *MemFactory) Names() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return jsonlite.SortedKeys(f.dbs)
+	return slices.Sorted(maps.Keys(f.dbs))
 }
 
 // CloseAll closes every open connection, as the browser does when it
@@ -193,7 +192,7 @@ func (db *memDB) ReadAll(ctx context.Context, stores []string) ([][]Record, erro
 		}
 		m := d.stores[store]
 		recs := make([]Record, 0, len(m))
-		for _, k := range jsonlite.SortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			recs = append(recs, Record{Key: k, Value: slices.Clone(m[k])})
 		}
 		out[i] = recs
@@ -233,7 +232,7 @@ func (db *memDB) Write(ctx context.Context, puts []Put, d Durability) error {
 			data.stores[p.Store][p.Key] = slices.Clone(p.Value)
 		}
 	}
-	db.f.log = append(db.f.log, WriteLog{DB: db.name, Stores: jsonlite.SortedKeys(stores), Puts: len(puts), Durability: d})
+	db.f.log = append(db.f.log, WriteLog{DB: db.name, Stores: slices.Sorted(maps.Keys(stores)), Puts: len(puts), Durability: d})
 	return nil
 }
 
