@@ -36,31 +36,21 @@ function showError(msg) {
   $("#error").textContent = msg;
 }
 
-// subscribe keeps one live query. On a fresh database the server does not
-// know the todos namespace yet and refuses the query; it is asked again
-// after our own writes and every few seconds until it is accepted.
-let unsubscribe = null;
-let retry = null;
-let refused = false;
-function subscribe() {
-  if (unsubscribe) unsubscribe();
-  clearTimeout(retry);
-  unsubscribe = db.subscribeQuery(query, (r) => {
-    if (r.error) {
-      refused = true;
-      if (r.error.type === "invalid") {
-        render([], r.fromCache); // no todo was ever written
-        retry = setTimeout(subscribe, 3000);
-      } else {
-        showError(r.error.message);
-      }
-      return;
+// One live query. On a fresh database the server does not know the todos
+// namespace yet and refuses it (type "invalid"): the list is empty until
+// the first todo, ours or another client's, defines the namespace; the
+// client then asks again by itself and the callback gets the result.
+db.subscribeQuery(query, (r) => {
+  if (r.error) {
+    if (r.error.type === "invalid") {
+      render([], r.fromCache); // no todo was ever written
+    } else {
+      showError(r.error.message);
     }
-    refused = false;
-    render(r.data.todos ?? [], r.fromCache);
-  });
-}
-subscribe();
+    return;
+  }
+  render(r.data.todos ?? [], r.fromCache);
+});
 
 function render(list, fromCache) {
   if (fromCache && performance.getEntriesByName("demo:first-cached").length === 0) {
@@ -110,10 +100,7 @@ async function write(chunk) {
     return;
   }
   setPending(+1);
-  res.confirmed.then(
-    () => refused && subscribe(),
-    (e) => showError(`Not saved: ${e.message}`),
-  ).finally(() => setPending(-1));
+  res.confirmed.catch((e) => showError(`Not saved: ${e.message}`)).finally(() => setPending(-1));
 }
 
 function setPending(d) {
