@@ -346,8 +346,9 @@ func (c *Core) attrsLearnt() {
 // mayAccept reports whether asking for qs again may get another answer
 // than the last: the client is online, has learnt of a larger server
 // registry since it last asked, and the query parses against the
-// client's registry. Each growth of the registry thus asks once per
-// refused query at most, and a query still naming what nobody defined is
+// client's registry. Each growth of the registry thus asks at most twice
+// per refused query (on the confirmation of a definition and on the
+// registry showing it), and a query still naming what nobody defined is
 // not asked again: a refusal never loops. (The client's registry includes
 // unconfirmed definitions, so a query may be asked once too early; the
 // confirmation asks again.)
@@ -366,11 +367,9 @@ func (c *Core) setAttrs(list []store.Attr) {
 	if err != nil {
 		return // the server's registry is always valid; keep ours if not
 	}
-	// Whether this tells the client more than it knew: not when it only
-	// shows the definitions whose confirmation already counted.
-	learnt := c.attrs == nil || !slices.Equal(c.knownAttrs().List(), attrs.List())
-	// The server confirms attribute steps only once its registry has
-	// them, so any registry it sends after a confirmation shows them.
+	// The server confirms attribute steps once its registry has them, or
+	// once it gave up waiting for that (session.Config.SchemaWaitTimeout),
+	// so a registry it sends after a confirmation shows them.
 	awaited := false
 	for _, m := range c.pending {
 		awaited = awaited || m.awaitAttrs
@@ -381,7 +380,12 @@ func (c *Core) setAttrs(list []store.Attr) {
 		return
 	}
 	c.attrs, c.eff, c.known = attrs, nil, nil
-	if learnt {
+	// A registry that differs from the last one the server sent asks
+	// again for refused queries, even when it shows no more than a
+	// confirmation already told (which asked once): the server may have
+	// confirmed before its registry had the definitions, and refused the
+	// query asked then.
+	if changed {
 		defer c.attrsLearnt()
 	}
 	if changed {
