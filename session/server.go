@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -190,14 +191,28 @@ type Committed struct {
 // tx-id its results include.
 //
 // A schema change or a reset marks every query stale; a schema change also
-// pushes the new registry to every session. Apply returns an error only
-// when the registry could neither be updated from the change nor reloaded
-// from the backend; the WAL reader then stops without acknowledging c.
+// pushes the new registry to every session. A reset reloads the registry
+// from the backend (the gap it stands for may have held attribute
+// changes), which is then a schema change if the registry differs. Apply
+// returns an error only when the registry could neither be updated from
+// the change nor reloaded from the backend; the WAL reader then stops
+// without acknowledging c.
 func (s *Server) Apply(ctx context.Context, c Committed) error {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
 	schema := len(c.Attrs) > 0
-	if schema {
+	switch {
+	case c.Reset:
+		// The WAL may have skipped attribute changes with the rest: the
+		// registry is read again, and pushed to every session if it
+		// differs.
+		next, err := s.cfg.Backend.LoadAttrs(ctx)
+		if err != nil {
+			return fmt.Errorf("reload attrs after a wal reset: %w", err)
+		}
+		schema = schema || !slices.Equal(next.List(), s.attrs.Load().List())
+		s.attrs.Store(next)
+	case schema:
 		next, err := applyAttrChanges(s.attrs.Load(), c.Attrs)
 		if err != nil {
 			s.log.Warn("attribute change does not apply to the registry; reloading it", logKeyTxID, c.TxID, logKeyError, err)

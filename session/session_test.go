@@ -492,6 +492,35 @@ func TestApplyReloadsAttrs(t *testing.T) {
 	assert.Equal(t, store.TxID(9), r.ProcessedTxID)
 }
 
+// TestResetReloadsAttrs: a WAL reset (a gap the reader cannot rule out)
+// may have skipped attribute changes, so the server reads the registry
+// again and pushes it to every session when it differs; a reset that
+// finds the registry unchanged pushes none.
+func TestResetReloadsAttrs(t *testing.T) {
+	ts := mustOpenServer(t, devConfig(t), newFakeBackend(t, todoAttrs...))
+	c, _ := dialInit(t, ts.url, "")
+	c.addQuery("all", `{"todos":{}}`)
+
+	// Nothing changed: the query re-runs to the same result, and nothing
+	// is sent (the next frame below is the second reset's).
+	require.NoError(t, ts.Apply(t.Context(), session.Committed{Change: store.Change{TxID: 8}, Reset: true}))
+
+	// The gap held a definition the WAL never delivered.
+	prio := store.Attr{ID: id(906), Namespace: "todos", Label: "prio", Type: store.TypeNumber}
+	ts.backend.mu.Lock()
+	next, err := ts.backend.snap.Apply([]store.Step{{Op: store.OpAddAttr, A: prio.ID, Attr: prio}}, 1)
+	require.NoError(t, err)
+	ts.backend.snap = next
+	ts.backend.mu.Unlock()
+
+	require.NoError(t, ts.Apply(t.Context(), session.Committed{Change: store.Change{TxID: 9}, Reset: true}))
+	_, ok := ts.Attrs().ByID(prio.ID)
+	assert.True(t, ok, "the registry was reloaded from the backend")
+	r := expect[*wire.RefreshOK](c)
+	assert.Len(t, r.Attrs, len(todoAttrs)+1, "the changed registry is pushed")
+	assert.Equal(t, store.TxID(9), r.ProcessedTxID)
+}
+
 // TestRetryHoldsProcessed: while one of a session's queries cannot be
 // re-run, a refresh-ok must not advance processed-tx-id past the session's
 // own write: the client applies the watermark to every query it holds and
