@@ -64,6 +64,17 @@ func (f *fakeBackend) snapshot() *store.Snapshot {
 	return f.snap
 }
 
+// defineQuietly adds attr to the database without telling the server, as
+// a definition the WAL has not delivered (or skipped) would.
+func (f *fakeBackend) defineQuietly(tb testing.TB, attr store.Attr) {
+	tb.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	next, err := f.snap.Apply([]store.Step{{Op: store.OpAddAttr, A: attr.ID, Attr: attr}}, 1)
+	require.NoError(tb, err)
+	f.snap = next
+}
+
 func (f *fakeBackend) Reads() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

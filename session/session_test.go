@@ -474,11 +474,7 @@ func TestApplyReloadsAttrs(t *testing.T) {
 	c.addQuery("all", `{"todos":{}}`)
 	// The database has an attribute the server has not heard of yet.
 	prio := store.Attr{ID: id(905), Namespace: "todos", Label: "prio", Type: store.TypeNumber}
-	ts.backend.mu.Lock()
-	next, err := ts.backend.snap.Apply([]store.Step{{Op: store.OpAddAttr, A: prio.ID, Attr: prio}}, 1)
-	require.NoError(t, err)
-	ts.backend.snap = next
-	ts.backend.mu.Unlock()
+	ts.backend.defineQuietly(t, prio)
 
 	clash := store.Attr{ID: id(950), Namespace: "todos", Label: "title", Type: store.TypeString}
 	require.NoError(t, ts.Apply(t.Context(), session.Committed{Change: store.Change{TxID: 9, Attrs: []store.AttrChange{{Op: store.OpInsert, New: clash}}}}))
@@ -507,11 +503,7 @@ func TestResetReloadsAttrs(t *testing.T) {
 
 	// The gap held a definition the WAL never delivered.
 	prio := store.Attr{ID: id(906), Namespace: "todos", Label: "prio", Type: store.TypeNumber}
-	ts.backend.mu.Lock()
-	next, err := ts.backend.snap.Apply([]store.Step{{Op: store.OpAddAttr, A: prio.ID, Attr: prio}}, 1)
-	require.NoError(t, err)
-	ts.backend.snap = next
-	ts.backend.mu.Unlock()
+	ts.backend.defineQuietly(t, prio)
 
 	require.NoError(t, ts.Apply(t.Context(), session.Committed{Change: store.Change{TxID: 9}, Reset: true}))
 	_, ok := ts.Attrs().ByID(prio.ID)
