@@ -111,26 +111,6 @@ func (a idKey) cmp(b idKey) int {
 
 func newNode() *node { return &node{} }
 
-// searchID returns the index of the first id of ids (sorted) not below x.
-func searchID(ids []store.EntityID, x store.EntityID) int {
-	lo, hi := 0, len(ids)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if cmpID(&ids[m], &x) < 0 {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
-}
-
-// hasID reports whether ids (sorted) holds x.
-func hasID(ids []store.EntityID, x store.EntityID) bool {
-	i := searchID(ids, x)
-	return i < len(ids) && ids[i] == x
-}
-
 // idCursor tests membership in sorted ids for keys that mostly come in
 // ascending order (a scan's answer): it walks forward, and searches only
 // when a key goes back.
@@ -141,7 +121,7 @@ type idCursor struct {
 
 func (c *idCursor) has(x store.EntityID) bool {
 	if c.j > 0 && cmpID(&c.ids[c.j-1], &x) >= 0 {
-		c.j = searchID(c.ids, x)
+		c.j, _ = store.SearchIDs(c.ids, x)
 	}
 	for c.j < len(c.ids) && cmpID(&c.ids[c.j], &x) < 0 {
 		c.j++

@@ -88,7 +88,7 @@ func (c *collector) selects(t *store.Triple) bool {
 	if !s.A.IsZero() && t.A != s.A {
 		return false
 	}
-	if !c.byE && s.E != nil && !containsID(s.E, t.E) {
+	if !c.byE && s.E != nil && !hasID(s.E, t.E) {
 		return false
 	}
 	if !c.byV && s.V != nil && !containsValue(s.V, t.V) {

@@ -127,7 +127,7 @@ func (s *Scan) selects(t *store.Triple) bool {
 	if !s.A.IsZero() && t.A != s.A {
 		return false
 	}
-	if s.E != nil && !containsID(s.E, t.E) {
+	if s.E != nil && !hasID(s.E, t.E) {
 		return false
 	}
 	if s.V != nil && !containsValue(s.V, t.V) {
@@ -251,20 +251,10 @@ func (e *scanError) Error() string {
 // Unwrap returns ErrBadScan.
 func (e *scanError) Unwrap() error { return ErrBadScan }
 
-func containsID(ids []store.EntityID, id store.EntityID) bool {
-	lo, hi := 0, len(ids)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		switch c := cmpID(&ids[m], &id); {
-		case c == 0:
-			return true
-		case c < 0:
-			lo = m + 1
-		default:
-			hi = m
-		}
-	}
-	return false
+// hasID reports whether the sorted ids hold id.
+func hasID(ids []store.EntityID, id store.EntityID) bool {
+	_, ok := store.SearchIDs(ids, id)
+	return ok
 }
 
 func containsValue(vals []store.Value, v store.Value) bool {

@@ -303,30 +303,13 @@ func (p *prunePlan) heldScan(s *store.Snapshot) []store.EntityID {
 	if p.refs {
 		n := len(out)
 		for _, e := range p.ents {
-			if !hasID(out[:n], e) && holds(s, e, true) {
+			if _, ok := store.SearchIDs(out[:n], e); !ok && holds(s, e, true) {
 				out = append(out, e)
 			}
 		}
 		out = sortUnique(out)
 	}
 	return out
-}
-
-// hasID reports whether the sorted ids hold x.
-func hasID(ids []store.EntityID, x store.EntityID) bool {
-	lo, hi := 0, len(ids)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		switch c := ids[m].Compare(x); {
-		case c == 0:
-			return true
-		case c < 0:
-			lo = m + 1
-		default:
-			hi = m
-		}
-	}
-	return false
 }
 
 // writes returns the entities m's steps write (with those their values

@@ -126,16 +126,21 @@ func (id EntityID) IsZero() bool { return id == EntityID{} }
 
 // Compare orders ids bytewise, which is also the order of their canonical
 // strings and of Postgres's uuid type.
-func (id EntityID) Compare(o EntityID) int {
-	for i := range id {
-		if id[i] != o[i] {
-			if id[i] < o[i] {
-				return -1
-			}
-			return 1
+func (id EntityID) Compare(o EntityID) int { return cmpID(&id, &o) }
+
+// SearchIDs returns the index of the first of the sorted ids not below x,
+// and whether it is x.
+func SearchIDs(ids []EntityID, x EntityID) (int, bool) {
+	lo, hi := 0, len(ids)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if cmpID(&ids[m], &x) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
 		}
 	}
-	return 0
+	return lo, lo < len(ids) && ids[lo] == x
 }
 
 // MarshalText implements encoding.TextMarshaler.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -157,5 +159,32 @@ func TestAttrIDForPinned(t *testing.T) {
 		{"pets", "id", "bf0ed54f-de56-8b56-ab62-b7343410c7ef"},
 	} {
 		assert.Equal(t, c.id, store.AttrIDFor(c.ns, c.label).String(), "%s.%s", c.ns, c.label)
+	}
+}
+
+// TestSearchIDs holds Compare to bytes.Compare and SearchIDs to
+// slices.BinarySearchFunc over random sorted ids with repeats.
+func TestSearchIDs(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	newID := func() store.EntityID {
+		var id store.EntityID
+		id[r.IntN(2)*8] = byte(r.IntN(4)) // few distinct words: ties in the first
+		id[15] = byte(r.IntN(4))
+		return id
+	}
+	for range 200 {
+		ids := make([]store.EntityID, r.IntN(12))
+		for i := range ids {
+			ids[i] = newID()
+		}
+		slices.SortFunc(ids, store.EntityID.Compare)
+		for range 10 {
+			x, y := newID(), newID()
+			require.Equal(t, bytes.Compare(x[:], y[:]), x.Compare(y), "%v %v", x, y)
+			wantI, wantOK := slices.BinarySearchFunc(ids, x, store.EntityID.Compare)
+			i, ok := store.SearchIDs(ids, x)
+			require.Equal(t, wantI, i, "%v in %v", x, ids)
+			require.Equal(t, wantOK, ok, "%v in %v", x, ids)
+		}
 	}
 }
